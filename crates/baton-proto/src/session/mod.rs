@@ -1,0 +1,1 @@
+//! Server and client sessions (RTMP 1.0 section 7).
