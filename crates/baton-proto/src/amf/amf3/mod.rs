@@ -103,3 +103,6 @@ pub struct Object {
 pub const INTEGER_MIN: i32 = -(1 << 28);
 /// Largest value an AMF3 integer may hold (2^28 - 1).
 pub const INTEGER_MAX: i32 = (1 << 28) - 1;
+
+#[cfg(test)]
+mod tests;
