@@ -376,6 +376,7 @@ impl Connect {
         args: Vec<Value>,
     ) -> Result<Connect, &'static str> {
         let mut app = None;
+        let mut encoding = None;
         let mut c = Connect::new("", "");
         c.tc_url = None;
         c.transaction_id = transaction_id;
@@ -398,13 +399,10 @@ impl Connect {
                 property::VIDEO_CODECS => take(&mut c.video_codecs, value, as_number),
                 property::VIDEO_FUNCTION => take(&mut c.video_function, value, as_number),
                 property::OBJECT_ENCODING => {
-                    let mut enc = None;
-                    let rest = take(&mut enc, value, |v| {
+                    let rest = take(&mut encoding, value, |v| {
                         as_number(v).and_then(ObjectEncoding::from_number)
                     });
-                    if let Some(enc) = enc {
-                        c.object_encoding = enc;
-                    }
+                    c.object_encoding = encoding.unwrap_or_default();
                     rest
                 }
                 property::SUPPORTS_GO_AWAY if !c.supports_go_away => {
