@@ -28,6 +28,7 @@
 
 mod audio;
 mod classify;
+mod codec;
 mod cursor;
 mod fourcc;
 mod metadata;
@@ -36,16 +37,15 @@ mod multitrack;
 mod video;
 
 pub use audio::{
-    AudioCodec, AudioPacket, AudioPacketType, AudioTag, AudioTrack, ChannelLayout,
-    MultichannelConfig, SoundRate, SoundSize, SoundType,
+    AudioPacket, AudioPacketType, AudioTag, AudioTrack, ChannelLayout, MultichannelConfig,
+    SoundRate, SoundSize, SoundType,
 };
 pub use classify::{audio_is_sequence_header, video_is_keyframe, video_is_sequence_header};
+pub use codec::{AudioCodec, VideoCodec};
 pub use fourcc::FourCc;
 pub use metadata::{CodecId, Metadata};
 pub use multitrack::{AvMultitrackType, MAX_TRACKS};
-pub use video::{
-    FrameType, VideoCodec, VideoCommand, VideoPacket, VideoPacketType, VideoTag, VideoTrack,
-};
+pub use video::{FrameType, VideoCommand, VideoPacket, VideoPacketType, VideoTag, VideoTrack};
 
 /// The largest `TimestampOffsetNano` a ModEx may carry: "storing values up to
 /// 999,999 ns" (Enhanced RTMP v2, ExVideoTagHeader / ExAudioTagHeader).
@@ -110,3 +110,6 @@ pub enum MediaError {
     #[error("cannot encode media tag: {0}")]
     Unencodable(&'static str),
 }
+
+#[cfg(test)]
+mod tests;

@@ -174,6 +174,26 @@ mod tests {
     }
 
     #[test]
+    fn a_trailing_byte_after_the_last_track_is_truncated() {
+        // A second track that has an id but no size.
+        let b = Bytes::from_static(&[1, 0, 0, 1, 0xaa, 2]);
+        let mut c = Cursor::new(&b);
+        assert_eq!(
+            read_tracks(&mut c, AvMultitrackType::ManyTracks).unwrap_err(),
+            MediaError::Truncated { what: "track size" }
+        );
+        // In ManyTracksManyCodecs, a FourCC cut short after a whole track.
+        let b = Bytes::from_static(b"av01\x00\x00\x00\x01\xaaav");
+        let mut c = Cursor::new(&b);
+        assert_eq!(
+            read_tracks(&mut c, AvMultitrackType::ManyTracksManyCodecs).unwrap_err(),
+            MediaError::Truncated {
+                what: "track FourCC"
+            }
+        );
+    }
+
+    #[test]
     fn too_many_tracks() {
         // 257 empty tracks of 4 bytes each.
         let b = Bytes::from(vec![0u8; 4 * (MAX_TRACKS + 1)]);

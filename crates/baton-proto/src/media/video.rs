@@ -28,7 +28,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use super::cursor::{Cursor, SI24_MAX, SI24_MIN, put_si24};
 use super::modex::{self, MODEX};
 use super::multitrack::{self, AvMultitrackType};
-use super::{FourCc, MediaError};
+use super::{FourCc, MediaError, VideoCodec};
 
 /// `VideoFrameType`: what kind of frame a video tag carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,120 +71,6 @@ impl FrameType {
             FrameType::GeneratedKey => 4,
             FrameType::Command => 5,
         }
-    }
-}
-
-/// A video codec, from a legacy CodecID or an enhanced FourCC.
-///
-/// `Avc` and `Hevc` are reached both ways (legacy id 7 / `avc1`, legacy id
-/// 12 / `hvc1`); [`VideoTag::enhanced`] tells which header carried them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum VideoCodec {
-    /// Legacy id 2: Sorenson H.263.
-    SorensonH263,
-    /// Legacy id 3: Screen video.
-    ScreenVideo,
-    /// Legacy id 4: On2 VP6.
-    Vp6,
-    /// Legacy id 5: On2 VP6 with alpha channel.
-    Vp6Alpha,
-    /// Legacy id 6: Screen video version 2.
-    ScreenVideo2,
-    /// Legacy id 7 or `avc1`: H.264 / AVC.
-    Avc,
-    /// Legacy id 12 (the Chinese FLV extension, see the module docs) or
-    /// `hvc1`: H.265 / HEVC.
-    Hevc,
-    /// `vvc1`: H.266 / VVC.
-    Vvc,
-    /// `av01`: AV1.
-    Av1,
-    /// `vp09`: VP9.
-    Vp9,
-    /// `vp08`: VP8.
-    Vp8,
-    /// A legacy CodecID with no assigned codec (0, 1, 8-11, 13-15); the body
-    /// is passed through without a packet type.
-    OtherId(u8),
-    /// A FourCC that Enhanced RTMP v2 does not list; the body is passed
-    /// through (with no composition time).
-    Other(FourCc),
-    /// No codec for the tag as a whole: an enhanced command frame (which has
-    /// no FourCC) or a ManyTracksManyCodecs multitrack tag (each
-    /// [`VideoTrack`] has its own codec).
-    Unspecified,
-}
-
-impl VideoCodec {
-    /// The legacy CodecID some encoders use for HEVC.
-    pub const LEGACY_HEVC_ID: u8 = 12;
-
-    /// The codec for a legacy 4-bit CodecID.
-    pub const fn from_legacy_id(id: u8) -> Self {
-        match id {
-            2 => VideoCodec::SorensonH263,
-            3 => VideoCodec::ScreenVideo,
-            4 => VideoCodec::Vp6,
-            5 => VideoCodec::Vp6Alpha,
-            6 => VideoCodec::ScreenVideo2,
-            7 => VideoCodec::Avc,
-            Self::LEGACY_HEVC_ID => VideoCodec::Hevc,
-            other => VideoCodec::OtherId(other),
-        }
-    }
-
-    /// The legacy CodecID, if the codec has one that fits in 4 bits.
-    pub const fn legacy_id(&self) -> Option<u8> {
-        match self {
-            VideoCodec::SorensonH263 => Some(2),
-            VideoCodec::ScreenVideo => Some(3),
-            VideoCodec::Vp6 => Some(4),
-            VideoCodec::Vp6Alpha => Some(5),
-            VideoCodec::ScreenVideo2 => Some(6),
-            VideoCodec::Avc => Some(7),
-            VideoCodec::Hevc => Some(Self::LEGACY_HEVC_ID),
-            VideoCodec::OtherId(id) if *id < 16 => Some(*id),
-            _ => None,
-        }
-    }
-
-    /// The codec for an enhanced FourCC.
-    pub const fn from_fourcc(f: FourCc) -> Self {
-        match &f.0 {
-            b"avc1" => VideoCodec::Avc,
-            b"hvc1" => VideoCodec::Hevc,
-            b"vvc1" => VideoCodec::Vvc,
-            b"av01" => VideoCodec::Av1,
-            b"vp09" => VideoCodec::Vp9,
-            b"vp08" => VideoCodec::Vp8,
-            _ => VideoCodec::Other(f),
-        }
-    }
-
-    /// The enhanced FourCC, if the codec has one.
-    pub const fn fourcc(&self) -> Option<FourCc> {
-        match self {
-            VideoCodec::Avc => Some(FourCc::AVC1),
-            VideoCodec::Hevc => Some(FourCc::HVC1),
-            VideoCodec::Vvc => Some(FourCc::VVC1),
-            VideoCodec::Av1 => Some(FourCc::AV01),
-            VideoCodec::Vp9 => Some(FourCc::VP09),
-            VideoCodec::Vp8 => Some(FourCc::VP08),
-            VideoCodec::Other(f) => Some(*f),
-            _ => None,
-        }
-    }
-
-    /// Whether enhanced CodedFrames of this codec start with an SI24
-    /// composition time (avc1, hvc1, vvc1).
-    pub const fn has_composition_time(&self) -> bool {
-        matches!(self, VideoCodec::Avc | VideoCodec::Hevc | VideoCodec::Vvc)
-    }
-
-    /// Whether a legacy header of this codec has AVCPacketType and
-    /// CompositionTime (AVC, and HEVC as legacy id 12).
-    const fn has_legacy_packet_type(&self) -> bool {
-        matches!(self, VideoCodec::Avc | VideoCodec::Hevc)
     }
 }
 
