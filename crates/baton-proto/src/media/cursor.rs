@@ -101,13 +101,16 @@ pub(crate) fn si24_from_bytes([a, b, c]: [u8; 3]) -> i32 {
 }
 
 /// The smallest and largest values an SI24 holds.
-pub(crate) const SI24_MIN: i32 = -(1 << 23);
-pub(crate) const SI24_MAX: i32 = (1 << 23) - 1;
+const SI24_MIN: i32 = -(1 << 23);
+const SI24_MAX: i32 = (1 << 23) - 1;
 
-/// Writes an SI24; the caller has checked the range.
-pub(crate) fn put_si24(out: &mut BytesMut, v: i32) {
+/// The big-endian SI24 bytes of `v`; `None` outside the SI24 range.
+pub(crate) fn si24_to_bytes(v: i32) -> Option<[u8; 3]> {
+    if !(SI24_MIN..=SI24_MAX).contains(&v) {
+        return None;
+    }
     let [_, a, b, c] = v.to_be_bytes();
-    out.put_slice(&[a, b, c]);
+    Some([a, b, c])
 }
 
 /// Writes a UI24; the caller has checked the range.
@@ -126,9 +129,11 @@ mod tests {
         assert_eq!(si24_from_bytes([0x80, 0x00, 0x00]), SI24_MIN);
         assert_eq!(si24_from_bytes([0x7f, 0xff, 0xff]), SI24_MAX);
         assert_eq!(si24_from_bytes([0x00, 0x01, 0x00]), 256);
-        let mut out = BytesMut::new();
-        put_si24(&mut out, -2);
-        assert_eq!(&out[..], &[0xff, 0xff, 0xfe]);
+        assert_eq!(si24_to_bytes(-2), Some([0xff, 0xff, 0xfe]));
+        assert_eq!(si24_to_bytes(SI24_MAX), Some([0x7f, 0xff, 0xff]));
+        assert_eq!(si24_to_bytes(SI24_MIN), Some([0x80, 0, 0]));
+        assert_eq!(si24_to_bytes(SI24_MAX + 1), None);
+        assert_eq!(si24_to_bytes(SI24_MIN - 1), None);
     }
 
     #[test]

@@ -25,7 +25,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::cursor::{Cursor, SI24_MAX, SI24_MIN, put_si24};
+use super::cursor::{Cursor, si24_to_bytes};
 use super::modex::{self, MODEX};
 use super::multitrack::{self, AvMultitrackType};
 use super::{FourCc, MediaError, VideoCodec};
@@ -442,20 +442,24 @@ impl VideoTag {
                     "tracks of a single-codec multitrack tag have the tag's codec",
                 ));
             }
-            let mut cts = BytesMut::new();
-            if packet_type == VideoPacketType::CodedFrames && track.codec.has_composition_time() {
-                put_composition_time(&mut cts, track.composition_time)?;
-            } else if track.composition_time != 0 {
+            let cts = composition_time_bytes(track.composition_time)?;
+            let prefix: &[u8] = if packet_type == VideoPacketType::CodedFrames
+                && track.codec.has_composition_time()
+            {
+                &cts
+            } else if track.composition_time == 0 {
+                &[]
+            } else {
                 return Err(MediaError::Unencodable(
                     "only avc1/hvc1/vvc1 coded frames carry a composition time",
                 ));
-            }
+            };
             multitrack::put_track(
                 out,
                 kind,
                 track.codec.fourcc(),
                 track.track_id,
-                &cts,
+                prefix,
                 &track.data,
             )?;
         }
@@ -469,13 +473,15 @@ impl VideoTag {
     }
 }
 
+/// The SI24 bytes of a composition time; fails outside the SI24 range.
+fn composition_time_bytes(cts: i32) -> Result<[u8; 3], MediaError> {
+    si24_to_bytes(cts).ok_or(MediaError::Unencodable(
+        "composition time outside the SI24 range",
+    ))
+}
+
 fn put_composition_time(out: &mut BytesMut, cts: i32) -> Result<(), MediaError> {
-    if !(SI24_MIN..=SI24_MAX).contains(&cts) {
-        return Err(MediaError::Unencodable(
-            "composition time outside the SI24 range",
-        ));
-    }
-    put_si24(out, cts);
+    out.put_slice(&composition_time_bytes(cts)?);
     Ok(())
 }
 

@@ -316,6 +316,7 @@ fn payload() -> impl Strategy<Value = Vec<u8>> {
     ]);
     prop_oneof![
         vec(any::<u8>(), 0..48),
+        multitrack_payload(),
         (first.clone(), vec(any::<u8>(), 0..48)).prop_map(|(b, rest)| [vec![b], rest].concat()),
         (
             first.clone(),
@@ -331,6 +332,45 @@ fn payload() -> impl Strategy<Value = Vec<u8>> {
         ]
         .concat()),
     ]
+}
+
+/// Well-framed multitrack payloads (audio or video), sometimes cut short.
+fn multitrack_payload() -> impl Strategy<Value = Vec<u8>> {
+    let fourcc = prop::sample::select(vec![*b"avc1", *b"hvc1", *b"av01", *b"Opus", *b"mp4a"]);
+    (
+        prop::sample::select(vec![0x96u8, 0xa6, 0x97, 0x95]),
+        0u8..3,
+        0u8..6,
+        fourcc.clone(),
+        vec((fourcc, any::<u8>(), vec(any::<u8>(), 0..8)), 1..4),
+        proptest::option::of(any::<usize>()),
+    )
+        .prop_map(|(first, kind, inner, shared, tracks, cut)| {
+            let mut v = vec![first];
+            if first == 0x97 {
+                // ModEx: a 3-byte nano offset, then Multitrack.
+                v.extend([0x02, 0x00, 0x01, 0x00, 0x06]);
+            }
+            v.push((kind << 4) | inner);
+            if kind != 2 {
+                v.extend(shared);
+            }
+            let count = if kind == 0 { 1 } else { tracks.len() };
+            for (own, id, body) in tracks.into_iter().take(count) {
+                if kind == 2 {
+                    v.extend(own);
+                }
+                v.push(id);
+                if kind != 0 {
+                    v.extend(&(body.len() as u32).to_be_bytes()[1..]);
+                }
+                v.extend(body);
+            }
+            if let Some(cut) = cut {
+                v.truncate(cut % (v.len() + 1));
+            }
+            v
+        })
 }
 
 fn amf_value() -> impl Strategy<Value = Value> {
