@@ -9,7 +9,10 @@
 pub struct AmfLimits {
     /// Deepest nesting of objects, arrays and other containers.
     pub max_depth: usize,
-    /// Longest string, XML document or byte array, in bytes.
+    /// Longest string, XML document or byte array, in bytes. In AMF3 the
+    /// string bytes that references copy out of the string table also count
+    /// against it, together, for one top-level value (so one long string
+    /// referenced many times cannot expand without bound).
     pub max_string_len: usize,
     /// Most values (of any kind, counting every element of every container)
     /// one decoded top-level value may hold, references expanded included.
