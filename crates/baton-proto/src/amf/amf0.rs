@@ -274,7 +274,11 @@ fn read_properties(
             // An empty name must be followed by the object-end marker.
             match take_u8(buf)? {
                 marker::OBJECT_END => return Ok(props),
-                _ => return Err(AmfError::Malformed("empty property name without object end")),
+                _ => {
+                    return Err(AmfError::Malformed(
+                        "empty property name without object end",
+                    ));
+                }
             }
         }
         let name = read_string(buf, len, budget)?;
