@@ -553,6 +553,11 @@ proptest! {
         let mut c2 = BytesMut::new();
         let mut client_outcome = None;
         for piece in split(&s012, &cuts_s) {
+            if client_outcome.is_some() {
+                // Only empty pieces can follow S2; calling after Done is misuse.
+                prop_assert!(piece.is_empty());
+                continue;
+            }
             input.extend_from_slice(&piece);
             if let HandshakeStatus::Done(o) = client.handle(&mut input, 2, &mut c2).unwrap() {
                 client_outcome = Some(o);

@@ -58,13 +58,9 @@ fn values() -> impl Strategy<Value = Vec<Value>> {
     prop::collection::vec(arb_value(), 0..3)
 }
 
-/// Bytes without 0x11, so the AMF3 decoder (not written yet) is never
-/// reached.
-pub(crate) fn no_avmplus_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(
-        any::<u8>().prop_map(|b| if b == 0x11 { 0x12 } else { b }),
-        0..max,
-    )
+/// Arbitrary bytes (0x11 included, so the AVM+ switch into AMF3 is reached).
+pub(crate) fn any_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(any::<u8>(), 0..max)
 }
 
 fn status_code() -> impl Strategy<Value = StatusCode> {
