@@ -1,0 +1,1 @@
+//! The Baton media server (stream hub, fan-out, GOP cache, configuration).

@@ -1,0 +1,3 @@
+//! The baton command-line program.
+
+fn main() {}
