@@ -180,7 +180,10 @@ mod tests {
         assert_eq!(u.tc_url(), "rtmp://example.com/app/inst");
 
         let u = RtmpUrl::parse("rtmp://[::1]:2000/live").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.stream), ("::1", 2000, None));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.stream.as_deref()),
+            ("::1", 2000, None)
+        );
         assert_eq!(u.socket_addr_string(), "[::1]:2000");
     }
 
