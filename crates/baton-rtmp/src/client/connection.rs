@@ -15,7 +15,7 @@ use super::ClientConfig;
 use super::driver::Driver;
 use super::player::Player;
 use super::publisher::Publisher;
-use super::signal::{ServerSignal, SignalQueue};
+use super::signal::{ServerSignal, SignalQueue, Sorted};
 use crate::{RtmpError, RtmpUrl, TimeoutPhase};
 
 /// A connected NetConnection (handshake done, connect accepted).
@@ -240,11 +240,11 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
 /// events before it exists are only logged.
 fn keep_signal(signals: &mut SignalQueue, event: ClientEvent) {
     match ServerSignal::from_event(event) {
-        Ok(signal @ (ServerSignal::GoAway | ServerSignal::ReconnectRequest { .. })) => {
+        Sorted::Signal(signal @ (ServerSignal::GoAway | ServerSignal::ReconnectRequest { .. })) => {
             signals.push(signal);
         }
-        Ok(signal) => tracing::debug!(?signal, "status before the stream started"),
-        Err(event) => tracing::debug!(?event, "event while waiting for a reply"),
+        Sorted::Signal(signal) => tracing::debug!(?signal, "status before the stream started"),
+        Sorted::Other(event) => tracing::debug!(?event, "event while waiting for a reply"),
     }
 }
 

@@ -22,7 +22,7 @@ use baton_proto::message::UserControlEvent;
 use baton_proto::session::{ClientEvent, ConnectionStats};
 
 use super::driver::Driver;
-use super::signal::{ServerSignal, SignalQueue};
+use super::signal::{ServerSignal, SignalQueue, Sorted};
 use super::{ClientConfig, PlayerEvent};
 use crate::{RtmpError, TimeoutPhase};
 
@@ -82,6 +82,8 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Player<S> {
 
     /// The next event; `None` when the connection closed. Fails with
     /// [`TimeoutPhase::Read`] when nothing arrives for `read_timeout`.
+    ///
+    /// Cancel-safe: dropping the future loses no event.
     pub async fn next(&mut self) -> Result<Option<PlayerEvent>, RtmpError> {
         let read_timeout = self.config.read_timeout;
         let mut idle = pin!(sleep(read_timeout));
@@ -206,8 +208,10 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Player<S> {
                 self.ended = false;
             }
             event => match ServerSignal::from_event(event) {
-                Ok(signal) => self.pending.push_back(PlayerEvent::Signal(signal)),
-                Err(event) => tracing::debug!(stream_id = ours, ?event, "event not for the player"),
+                Sorted::Signal(signal) => self.pending.push_back(PlayerEvent::Signal(signal)),
+                Sorted::Other(event) => {
+                    tracing::debug!(stream_id = ours, ?event, "event not for the player")
+                }
             },
         }
     }

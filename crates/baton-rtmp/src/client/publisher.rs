@@ -13,7 +13,7 @@ use baton_proto::session::{ClientEvent, ConnectionStats, MediaKind};
 
 use super::ClientConfig;
 use super::driver::Driver;
-use super::signal::{ServerSignal, SignalQueue};
+use super::signal::{ServerSignal, SignalQueue, Sorted};
 use crate::RtmpError;
 
 /// A publishing stream.
@@ -69,6 +69,10 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Publisher<S> {
     /// Sends audio or video. Waits only while more than
     /// `max_output_buffer` bytes are queued; reads what the server sends
     /// meanwhile (acknowledgements, pings, Go Away).
+    ///
+    /// The message is queued before the first wait: dropping the future
+    /// (or a [`TimeoutPhase::Write`](crate::TimeoutPhase::Write) error)
+    /// leaves it queued, and a later call or [`Publisher::flush`] writes it.
     pub async fn send(
         &mut self,
         kind: MediaKind,
@@ -170,10 +174,12 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Publisher<S> {
 /// Queues what the application should see; the rest is logged.
 fn on_event(signals: &mut SignalQueue, stream_id: u32, event: ClientEvent) {
     match ServerSignal::from_event(event) {
-        Ok(signal) => {
+        Sorted::Signal(signal) => {
             tracing::debug!(stream_id, ?signal, "server signal");
             signals.push(signal);
         }
-        Err(event) => tracing::debug!(stream_id, ?event, "event on a publishing connection"),
+        Sorted::Other(event) => {
+            tracing::debug!(stream_id, ?event, "event on a publishing connection")
+        }
     }
 }

@@ -25,20 +25,27 @@ pub enum ServerSignal {
     Status(StatusInfo),
 }
 
+/// A session event sorted: a signal, or something else.
+#[derive(Debug)]
+pub(crate) enum Sorted {
+    Signal(ServerSignal),
+    Other(ClientEvent),
+}
+
 impl ServerSignal {
     /// The signal an event carries, or the event back when it is not one.
-    pub(crate) fn from_event(event: ClientEvent) -> Result<ServerSignal, ClientEvent> {
+    pub(crate) fn from_event(event: ClientEvent) -> Sorted {
         match event {
-            ClientEvent::GoAway => Ok(ServerSignal::GoAway),
+            ClientEvent::GoAway => Sorted::Signal(ServerSignal::GoAway),
             ClientEvent::ReconnectRequested {
                 tc_url,
                 description,
-            } => Ok(ServerSignal::ReconnectRequest {
+            } => Sorted::Signal(ServerSignal::ReconnectRequest {
                 tc_url,
                 description,
             }),
-            ClientEvent::Status { info, .. } => Ok(ServerSignal::Status(info)),
-            other => Err(other),
+            ClientEvent::Status { info, .. } => Sorted::Signal(ServerSignal::Status(info)),
+            other => Sorted::Other(other),
         }
     }
 }

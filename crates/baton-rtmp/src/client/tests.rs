@@ -132,3 +132,25 @@ async fn plays_over_a_non_socket_transport() {
         .unwrap()
         .unwrap();
 }
+
+/// Compiles only if the handles and their futures can move to another task.
+fn futures_are_send(
+    conn: Connection<DuplexStream>,
+    publisher: &mut super::Publisher<DuplexStream>,
+    player: &mut super::Player<DuplexStream>,
+) {
+    fn is_send<T: Send>(_: T) {}
+    is_send(publisher.send(MediaKind::Audio, Timestamp::ZERO, Bytes::new()));
+    is_send(publisher.flush());
+    is_send(player.next());
+    is_send(conn.play("key"));
+}
+
+#[test]
+fn handles_and_futures_are_send() {
+    fn is_send<T: Send>() {}
+    is_send::<Connection>();
+    is_send::<super::Publisher>();
+    is_send::<super::Player>();
+    let _check: fn(_, &mut _, &mut _) = futures_are_send;
+}
