@@ -262,17 +262,39 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         .await
     }
 
-    /// Writes everything queued (input read meanwhile is dropped, the
-    /// peer closing is not an error), then shuts the transport's write side.
-    pub(crate) async fn close(&mut self, write_timeout: Duration) -> Result<(), RtmpError> {
+    /// Closes gracefully: writes everything queued (input read meanwhile is
+    /// dropped, the peer closing is not an error), shuts the transport's
+    /// write side, then reads and discards until the peer closes too, for
+    /// at most `linger`. Closing a socket with unread input makes the
+    /// kernel reset the connection, and a reset can discard what the peer
+    /// had received but not read yet: the last media.
+    pub(crate) async fn close(
+        &mut self,
+        write_timeout: Duration,
+        linger: Duration,
+    ) -> Result<(), RtmpError> {
         let peer = self.peer.clone();
         self.drive(0, write_timeout, false, &mut |event| {
             tracing::debug!(%peer, ?event, "event while closing, dropped");
         })
         .await?;
+        // Nothing more is processed or answered.
+        self.session.close();
         match tokio::time::timeout(write_timeout, self.io.shutdown()).await {
-            Ok(result) => result.map_err(RtmpError::from),
-            Err(_) => Err(RtmpError::Timeout(TimeoutPhase::Write)),
+            Ok(result) => result?,
+            Err(_) => return Err(RtmpError::Timeout(TimeoutPhase::Write)),
         }
+        let until_eof = poll_fn(|cx| {
+            loop {
+                match ready!(self.poll_read_input(cx)) {
+                    Ok(0) | Err(_) => return Poll::Ready(()),
+                    Ok(_) => {}
+                }
+            }
+        });
+        if tokio::time::timeout(linger, until_eof).await.is_err() {
+            tracing::debug!(peer = %self.peer, "the server did not close in time");
+        }
+        Ok(())
     }
 }

@@ -56,6 +56,12 @@ pub struct ClientConfig {
     pub write_timeout: Duration,
     /// Output queued past which `Publisher::send` waits for the socket.
     pub max_output_buffer: usize,
+    /// After `finish`, `abandon` or `close` wrote everything and shut the
+    /// write side, how long to wait for the server to close its side. What
+    /// it sends meanwhile is read and dropped, so that closing does not
+    /// reset the connection (a reset can lose data the server has not read
+    /// yet).
+    pub close_timeout: Duration,
     /// Size of each socket read (a player holds at most one read's worth of
     /// decoded events at a time).
     pub read_buffer_size: usize,
@@ -74,6 +80,7 @@ impl Default for ClientConfig {
             read_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(30),
             max_output_buffer: 1 << 20,
+            close_timeout: Duration::from_secs(2),
             read_buffer_size: 64 << 10,
             max_pending_signals: 64,
         }

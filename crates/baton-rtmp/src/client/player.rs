@@ -138,7 +138,11 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Player<S> {
     /// deleteStream, then closes the connection.
     pub async fn close(mut self) -> Result<(), RtmpError> {
         let result = match self.driver.session.delete_stream(self.stream_id) {
-            Ok(()) => self.driver.close(self.config.write_timeout).await,
+            Ok(()) => {
+                self.driver
+                    .close(self.config.write_timeout, self.config.close_timeout)
+                    .await
+            }
             Err(e) => Err(e.into()),
         };
         let stats = self.driver.stats();

@@ -117,7 +117,9 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Publisher<S> {
     }
 
     /// Ends the publication on purpose: FCUnpublish, deleteStream, then
-    /// closes the connection after everything was written.
+    /// closes the connection after everything was written (waiting up to
+    /// `close_timeout` for the server to close its side, so that no reset
+    /// loses what it has not read yet).
     pub async fn finish(mut self) -> Result<(), RtmpError> {
         let queued = self
             .driver
@@ -125,7 +127,11 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Publisher<S> {
             .fc_unpublish(&self.stream_name)
             .and_then(|()| self.driver.session.delete_stream(self.stream_id));
         let result = match queued {
-            Ok(()) => self.driver.close(self.config.write_timeout).await,
+            Ok(()) => {
+                self.driver
+                    .close(self.config.write_timeout, self.config.close_timeout)
+                    .await
+            }
             Err(e) => Err(e.into()),
         };
         self.log_close("finished", &result);
@@ -136,7 +142,10 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Publisher<S> {
     /// FCUnpublish or deleteStream, so that the server keeps the stream for
     /// a reconnect (Go Away handover).
     pub async fn abandon(mut self) -> Result<(), RtmpError> {
-        let result = self.driver.close(self.config.write_timeout).await;
+        let result = self
+            .driver
+            .close(self.config.write_timeout, self.config.close_timeout)
+            .await;
         self.log_close("abandoned", &result);
         result
     }

@@ -13,16 +13,23 @@ pub(crate) struct Peer {
     pub(crate) session: ServerSession,
     buf: Vec<u8>,
     pub(crate) connect: Option<Box<Connect>>,
+    /// A pause before each socket read (a slow reader).
+    pub(crate) read_delay: Option<std::time::Duration>,
 }
 
 impl Peer {
     pub(crate) async fn accept(listener: &TcpListener) -> Peer {
+        Peer::accept_with(listener, ServerConfig::default()).await
+    }
+
+    pub(crate) async fn accept_with(listener: &TcpListener, config: ServerConfig) -> Peer {
         let (io, _) = listener.accept().await.expect("accept");
         Peer {
             io,
-            session: ServerSession::new(ServerConfig::default()),
+            session: ServerSession::new(config),
             buf: vec![0; 64 << 10],
             connect: None,
+            read_delay: None,
         }
     }
 
@@ -42,6 +49,9 @@ impl Peer {
             }
             // A client that left may make writes fail; the read tells.
             let _ = self.flush().await;
+            if let Some(delay) = self.read_delay {
+                tokio::time::sleep(delay).await;
+            }
             let n = self.io.read(&mut self.buf).await.ok()?;
             if n == 0 {
                 return None;

@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use baton_proto::amf0::Value;
 use baton_proto::command::CapsEx;
-use baton_proto::session::{ServerEvent, UnpublishReason};
+use baton_proto::session::{ServerConfig, ServerEvent, UnpublishReason};
 use baton_rtmp::client::Connection;
 use baton_rtmp::{DataMessage, MediaKind, PublishType, RtmpError, StatusCode, Timestamp};
 
@@ -167,6 +167,49 @@ async fn a_publisher_sees_the_server_close_as_closed() {
         assert!(matches!(result, Err(RtmpError::Closed)), "{result:?}");
         drop(publisher);
         server.await.unwrap();
+    })
+    .await;
+}
+
+/// The server acknowledges often and reads slowly, so its
+/// Acknowledgements are unread in the client's socket when the client is
+/// done writing: closing then must not reset the connection, or the media
+/// still in the client's kernel buffer is lost.
+#[tokio::test]
+async fn finish_waits_for_the_server_so_nothing_is_lost() {
+    bounded(60, async {
+        let (listener, url) = listen().await;
+        let server = tokio::spawn(async move {
+            let config = ServerConfig {
+                // The client acknowledges at the server's peer bandwidth
+                // and asks the same window of the server.
+                peer_bandwidth: 16_000,
+                ..ServerConfig::default()
+            };
+            let mut peer = Peer::accept_with(&listener, config).await;
+            peer.accept_publish().await;
+            peer.read_delay = Some(Duration::from_millis(3));
+            let events = peer.drain().await;
+            let media = events
+                .iter()
+                .filter(|e| matches!(e, ServerEvent::Media { .. }))
+                .count();
+            let unpublished = events
+                .iter()
+                .any(|e| matches!(e, ServerEvent::Unpublished { .. }));
+            (media, unpublished)
+        });
+        let conn = Connection::connect(&url, &config()).await.unwrap();
+        let mut publisher = conn.publish("key", PublishType::Live).await.unwrap();
+        for i in 0..60 {
+            let frame = Bytes::from(vec![i as u8; 50_000]);
+            publisher
+                .send(MediaKind::Video, Timestamp(i * 20), frame)
+                .await
+                .unwrap();
+        }
+        publisher.finish().await.unwrap();
+        assert_eq!(server.await.unwrap(), (60, true));
     })
     .await;
 }
