@@ -19,7 +19,7 @@ use crate::{RtmpError, TimeoutPhase};
 
 /// Most socket reads in one poll before output gets its turn (a peer that
 /// floods cannot starve the writes; the task is woken to read on).
-const MAX_READS_PER_POLL: usize = 16;
+pub(crate) const MAX_READS_PER_POLL: usize = 16;
 
 /// A session, its transport and the output taken from the session.
 pub(crate) struct Driver<S> {
@@ -227,6 +227,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     ) -> Result<T, RtmpError> {
         let mut deadline = pin!(sleep(timeout));
         poll_fn(|cx| {
+            let mut reads = 0;
             loop {
                 while let Some(event) = self.session.poll_event() {
                     if let ClientEvent::HandshakeDone(_) = event {
@@ -242,11 +243,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 {
                     return Poll::Ready(Err(e));
                 }
-                match self.poll_read_input(cx) {
-                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(RtmpError::Closed)),
-                    Poll::Ready(Ok(_)) => continue,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => {}
+                if reads == MAX_READS_PER_POLL {
+                    // A flood: let the deadline and other tasks run.
+                    cx.waker().wake_by_ref();
+                } else {
+                    match self.poll_read_input(cx) {
+                        Poll::Ready(Ok(0)) => return Poll::Ready(Err(RtmpError::Closed)),
+                        Poll::Ready(Ok(_)) => {
+                            reads += 1;
+                            continue;
+                        }
+                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                        Poll::Pending => {}
+                    }
                 }
                 if deadline.as_mut().poll(cx).is_ready() {
                     let phase = if self.handshake_done {
@@ -265,9 +274,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// Closes gracefully: writes everything queued (input read meanwhile is
     /// dropped, the peer closing is not an error), shuts the transport's
     /// write side, then reads and discards until the peer closes too, for
-    /// at most `linger`. Closing a socket with unread input makes the
-    /// kernel reset the connection, and a reset can discard what the peer
-    /// had received but not read yet: the last media.
+    /// at most `linger`. Closing a socket that holds unread input makes the
+    /// kernel reset the connection instead of closing it, and the reset
+    /// drops what the send buffer still held: the last media.
     pub(crate) async fn close(
         &mut self,
         write_timeout: Duration,
@@ -285,12 +294,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             Err(_) => return Err(RtmpError::Timeout(TimeoutPhase::Write)),
         }
         let until_eof = poll_fn(|cx| {
-            loop {
+            for _ in 0..MAX_READS_PER_POLL {
                 match ready!(self.poll_read_input(cx)) {
                     Ok(0) | Err(_) => return Poll::Ready(()),
                     Ok(_) => {}
                 }
             }
+            cx.waker().wake_by_ref();
+            Poll::Pending
         });
         if tokio::time::timeout(linger, until_eof).await.is_err() {
             tracing::debug!(peer = %self.peer, "the server did not close in time");

@@ -21,7 +21,7 @@ use baton_proto::command::StatusCode;
 use baton_proto::message::UserControlEvent;
 use baton_proto::session::{ClientEvent, ConnectionStats};
 
-use super::driver::Driver;
+use super::driver::{Driver, MAX_READS_PER_POLL};
 use super::signal::{ServerSignal, SignalQueue, Sorted};
 use super::{ClientConfig, PlayerEvent};
 use crate::{RtmpError, TimeoutPhase};
@@ -88,6 +88,7 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Player<S> {
         let read_timeout = self.config.read_timeout;
         let mut idle = pin!(sleep(read_timeout));
         poll_fn(|cx| {
+            let mut reads = 0;
             loop {
                 // Acknowledgements and ping responses go out without waiting
                 // (not after the server closed: they would go nowhere).
@@ -114,6 +115,13 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Player<S> {
                 if self.driver.is_eof() {
                     return Poll::Ready(Ok(None));
                 }
+                if reads == MAX_READS_PER_POLL {
+                    // Input that yields no event (a flood on another
+                    // stream): let other tasks run.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                reads += 1;
                 match self.driver.poll_read_input(cx) {
                     Poll::Ready(Ok(0)) => {
                         tracing::debug!(peer = %self.driver.peer, "server closed the connection");
