@@ -1,17 +1,42 @@
 //! The RTMP client: connect to `rtmp://host[:port]/app[/instance]`, then
 //! publish or play one stream.
+//!
+//! ```text
+//!  Connection::connect(url)        TCP (TCP_NODELAY), handshake, connect
+//!        |
+//!        +-- publish(name, type) -> Publisher   send / send_data / take_signal
+//!        |                                     finish | abandon
+//!        +-- play(name)          -> Player      next() -> PlayerEvent
+//! ```
+//!
+//! A [`ClientSession`](baton_proto::session::ClientSession) speaks the
+//! protocol; this module only moves its bytes: reads feed the session,
+//! its output is written with vectored writes, and every wait on the server
+//! has a deadline ([`ClientConfig`]). Acknowledgements and ping responses
+//! are answered whenever the publisher or player is called, also while a
+//! publisher waits for the socket.
+
+mod connection;
+mod driver;
+mod output;
+mod player;
+mod publisher;
+mod signal;
+
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
-
 use baton_proto::Timestamp;
-use baton_proto::command::{CapsEx, DataMessage, PublishType, StatusInfo};
+use baton_proto::command::DataMessage;
 use baton_proto::session::MediaKind;
+use bytes::Bytes;
 
-use crate::{RtmpError, RtmpUrl};
+pub use connection::Connection;
+pub use player::Player;
+pub use publisher::Publisher;
+pub use signal::ServerSignal;
 
 /// Client settings. Every limit has a safe default.
 #[derive(Clone, Debug)]
@@ -31,6 +56,18 @@ pub struct ClientConfig {
     pub write_timeout: Duration,
     /// Output queued past which `Publisher::send` waits for the socket.
     pub max_output_buffer: usize,
+    /// After `finish`, `abandon` or `close` wrote everything and shut the
+    /// write side, how long to wait for the server to close its side. What
+    /// it sends meanwhile is read and dropped, so that closing does not
+    /// reset the connection (a reset can lose data the server has not read
+    /// yet).
+    pub close_timeout: Duration,
+    /// Size of each socket read (a player holds at most one read's worth of
+    /// decoded events at a time).
+    pub read_buffer_size: usize,
+    /// Most signals a publisher keeps until [`Publisher::take_signal`]
+    /// (past it the oldest status is dropped).
+    pub max_pending_signals: usize,
 }
 
 impl Default for ClientConfig {
@@ -43,129 +80,10 @@ impl Default for ClientConfig {
             read_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(30),
             max_output_buffer: 1 << 20,
+            close_timeout: Duration::from_secs(2),
+            read_buffer_size: 64 << 10,
+            max_pending_signals: 64,
         }
-    }
-}
-
-/// Something the server told a publisher or player besides media.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum ServerSignal {
-    /// RTMP Go Away: move to a new connection at the next media boundary.
-    GoAway,
-    /// Enhanced RTMP Reconnect Request; `tc_url` is where to go (absolute or
-    /// relative), `None` for the same URL.
-    ReconnectRequest {
-        /// Where to reconnect.
-        tc_url: Option<String>,
-        /// The server's description.
-        description: Option<String>,
-    },
-    /// onStatus on the stream (for example NetStream.Play.UnpublishNotify).
-    Status(StatusInfo),
-}
-
-/// A connected NetConnection (handshake done, connect accepted).
-#[derive(Debug)]
-pub struct Connection<S = TcpStream> {
-    _io: S,
-}
-
-impl Connection<TcpStream> {
-    /// Opens a TCP connection to the URL's host, handshakes and connects to
-    /// its application.
-    pub async fn connect(url: &RtmpUrl, config: &ClientConfig) -> Result<Self, RtmpError> {
-        let _ = (url, config);
-        todo!("client")
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
-    /// Handshakes and connects over an established transport.
-    pub async fn connect_over(
-        io: S,
-        url: &RtmpUrl,
-        config: &ClientConfig,
-    ) -> Result<Self, RtmpError> {
-        let _ = (io, url, config);
-        todo!("client")
-    }
-
-    /// The capabilities the server stated in its connect `_result`.
-    pub fn server_caps_ex(&self) -> CapsEx {
-        todo!("client")
-    }
-
-    /// releaseStream, FCPublish, createStream, publish; waits for
-    /// NetStream.Publish.Start (an onStatus error becomes
-    /// [`RtmpError::Rejected`]).
-    pub async fn publish(
-        self,
-        stream_name: &str,
-        publish_type: PublishType,
-    ) -> Result<Publisher<S>, RtmpError> {
-        let _ = (stream_name, publish_type);
-        todo!("client")
-    }
-
-    /// createStream, play; waits for NetStream.Play.Start.
-    pub async fn play(self, stream_name: &str) -> Result<Player<S>, RtmpError> {
-        let _ = stream_name;
-        todo!("client")
-    }
-}
-
-/// A publishing stream.
-#[derive(Debug)]
-pub struct Publisher<S = TcpStream> {
-    _io: S,
-}
-
-impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Publisher<S> {
-    /// Sends audio or video. Waits only while more than
-    /// `max_output_buffer` bytes are queued; reads what the server sends
-    /// meanwhile (acknowledgements, pings, Go Away).
-    pub async fn send(
-        &mut self,
-        kind: MediaKind,
-        timestamp: Timestamp,
-        payload: Bytes,
-    ) -> Result<(), RtmpError> {
-        let _ = (kind, timestamp, payload);
-        todo!("client")
-    }
-
-    /// Sends a data message (`@setDataFrame onMetaData`).
-    pub async fn send_data(
-        &mut self,
-        timestamp: Timestamp,
-        data: DataMessage,
-    ) -> Result<(), RtmpError> {
-        let _ = (timestamp, data);
-        todo!("client")
-    }
-
-    /// The next signal the server sent, if any arrived (does not wait).
-    pub fn take_signal(&mut self) -> Option<ServerSignal> {
-        todo!("client")
-    }
-
-    /// Writes everything queued.
-    pub async fn flush(&mut self) -> Result<(), RtmpError> {
-        todo!("client")
-    }
-
-    /// Ends the publication on purpose: FCUnpublish, deleteStream, then
-    /// closes the connection after everything was written.
-    pub async fn finish(self) -> Result<(), RtmpError> {
-        todo!("client")
-    }
-
-    /// Closes the connection after writing what is queued, without
-    /// FCUnpublish or deleteStream, so that the server keeps the stream for
-    /// a reconnect (Go Away handover).
-    pub async fn abandon(self) -> Result<(), RtmpError> {
-        todo!("client")
     }
 }
 
@@ -193,22 +111,4 @@ pub enum PlayerEvent {
     Signal(ServerSignal),
     /// The stream ended (UnpublishNotify, Play.Stop or Stream EOF).
     End,
-}
-
-/// A playing stream.
-#[derive(Debug)]
-pub struct Player<S = TcpStream> {
-    _io: S,
-}
-
-impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Player<S> {
-    /// The next event; `None` when the connection closed.
-    pub async fn next(&mut self) -> Result<Option<PlayerEvent>, RtmpError> {
-        todo!("client")
-    }
-
-    /// deleteStream, then closes the connection.
-    pub async fn close(self) -> Result<(), RtmpError> {
-        todo!("client")
-    }
 }
