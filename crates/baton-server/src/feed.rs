@@ -201,13 +201,18 @@ impl Cursor {
                         match class {
                             // The player needs every decoder configuration.
                             MediaClass::SequenceHeader => {}
-                            MediaClass::Keyframe => self.skipping = false,
+                            // Not on a keyframe that is itself too old.
+                            MediaClass::Keyframe
+                                if !lags(state, msg.timestamp(), self.rule.max_lag_ms) =>
+                            {
+                                self.skipping = false;
+                            }
                             MediaClass::Frame
                                 if msg.kind() == MediaKind::Audio && !state.has_video =>
                             {
                                 self.skipping = false;
                             }
-                            MediaClass::Frame => {
+                            MediaClass::Keyframe | MediaClass::Frame => {
                                 self.skipped_messages += 1;
                                 continue;
                             }
