@@ -28,6 +28,10 @@ use crate::ring::{Entry, MediaClass};
 use crate::stream::{Stream, StreamState};
 use crate::waiters::Registration;
 
+/// Most entries a feed takes from its stream per lock (the rest wait in the
+/// feed, so a player with a backlog locks the stream once per batch).
+const READ_BATCH: usize = 32;
+
 /// When a player lags and when it is cut off.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LagRule {
@@ -124,7 +128,17 @@ impl PlayFeed for StreamFeed {
             }
             let step = {
                 let mut state = self.stream.lock();
-                cursor.step(&mut state, cx)
+                let step = cursor.step(&mut state, Some(cx));
+                if matches!(step, Step::Item(_)) {
+                    // Take what else is ready while holding the lock once.
+                    while cursor.pending.len() + 1 < READ_BATCH {
+                        match cursor.step(&mut state, None) {
+                            Step::Item(entry) => cursor.pending.push_back(entry),
+                            _ => break,
+                        }
+                    }
+                }
+                step
             };
             match step {
                 // The lock is released: a data message is cloned outside it.
@@ -163,10 +177,19 @@ impl Drop for StreamFeed {
 
 impl Cursor {
     /// Reads the next entry to send, skipping what a lagging player drops.
-    /// Runs under the stream lock: only `Arc` clones, no allocation.
-    fn step(&mut self, state: &mut StreamState, cx: &mut Context<'_>) -> Step {
+    /// Runs under the stream lock: only `Arc` clones, no allocation. With
+    /// no context (reading ahead in a batch) it stops, without registering
+    /// or counting a lag, where the next entry is not plainly ready.
+    fn step(&mut self, state: &mut StreamState, cx: Option<&mut Context<'_>>) -> Step {
         loop {
-            if self.pos < state.ring.head() {
+            let lagging = self.pos < state.ring.head()
+                || state.ring.get(self.pos).is_some_and(|slot| {
+                    !self.skipping && self.is_behind(state, &slot.entry, slot.ends_before)
+                });
+            if lagging && cx.is_none() {
+                return Step::Wait;
+            }
+            if lagging {
                 // The queue moved past this player.
                 if let Err(reason) = self.lag(state) {
                     return Step::Close(reason);
@@ -177,18 +200,11 @@ impl Cursor {
                 continue;
             }
             let Some(slot) = state.ring.get(self.pos) else {
-                state.waiters.register(&mut self.registration, cx.waker());
+                if let Some(cx) = cx {
+                    state.waiters.register(&mut self.registration, cx.waker());
+                }
                 return Step::Wait;
             };
-            if !self.skipping && self.is_behind(state, &slot.entry, slot.ends_before) {
-                if let Err(reason) = self.lag(state) {
-                    return Step::Close(reason);
-                }
-                if !self.pending.is_empty() {
-                    return Step::Queued;
-                }
-                continue;
-            }
             self.pos += 1;
             match &slot.entry {
                 Entry::End => {

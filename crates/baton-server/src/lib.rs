@@ -111,7 +111,7 @@ impl Handler for MediaServer {
                 conn = info.id,
                 peer = %info.peer,
                 app = info.app(),
-                stream = %request.stream_name,
+                stream = stream_key(&request.stream_name),
                 kind = ?request.publish_type,
                 "publish"
             ),
@@ -119,7 +119,7 @@ impl Handler for MediaServer {
                 conn = info.id,
                 peer = %info.peer,
                 app = info.app(),
-                stream = %request.stream_name,
+                stream = stream_key(&request.stream_name),
                 code = %rejection.code,
                 reason = %rejection.description,
                 "publish refused"
@@ -139,14 +139,14 @@ impl Handler for MediaServer {
                 conn = info.id,
                 peer = %info.peer,
                 app = info.app(),
-                stream = %request.stream_name,
+                stream = stream_key(&request.stream_name),
                 "play"
             ),
             Err(rejection) => tracing::info!(
                 conn = info.id,
                 peer = %info.peer,
                 app = info.app(),
-                stream = %request.stream_name,
+                stream = stream_key(&request.stream_name),
                 code = %rejection.code,
                 reason = %rejection.description,
                 "play refused"
@@ -166,6 +166,12 @@ impl Handler for MediaServer {
             "connection closed"
         );
     }
+}
+
+/// The stream name for logs: without its query string, which often
+/// carries a secret.
+fn stream_key(stream_name: &str) -> &str {
+    baton_rtmp::split_stream_query(stream_name).0
 }
 
 /// A media server bound to its address, ready to run.

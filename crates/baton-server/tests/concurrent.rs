@@ -5,6 +5,8 @@
 mod common;
 
 use std::future::poll_fn;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use baton_rtmp::server::{FeedItem, PlayFeed};
@@ -12,8 +14,10 @@ use baton_server::StreamHub;
 
 use common::{Publisher, describe, settings};
 
-const GOPS: u32 = 200;
+/// GOPs published at least (more while players are still joining).
+const MIN_GOPS: u32 = 200;
 const FRAMES_PER_GOP: u32 = 25;
+const PLAYERS: usize = 30;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn players_joining_during_publishing_miss_nothing() {
@@ -27,11 +31,18 @@ async fn players_joining_during_publishing_miss_nothing() {
         let hub = StreamHub::new(&s);
         let early = hub.play("live", "s").unwrap();
         let sink = hub.publish("live", "s").unwrap();
+        let joined = Arc::new(AtomicUsize::new(0));
+        let all_joined = joined.clone();
         let publisher = std::thread::spawn(move || {
             let mut publisher = Publisher::new(sink);
             publisher.headers();
-            for g in 0..GOPS {
+            // Until every player joined: one joining after the end would
+            // (rightly) wait for the next publisher.
+            for g in 0.. {
                 publisher.gop(g * FRAMES_PER_GOP * 40, FRAMES_PER_GOP);
+                if g + 1 >= MIN_GOPS && all_joined.load(Ordering::SeqCst) == PLAYERS {
+                    break;
+                }
                 std::thread::yield_now();
             }
             let last = publisher.next - 1;
@@ -40,14 +51,16 @@ async fn players_joining_during_publishing_miss_nothing() {
         });
 
         let mut players = vec![tokio::spawn(play(early))];
-        for _ in 0..30 {
+        for _ in 0..PLAYERS {
             tokio::time::sleep(Duration::from_micros(300)).await;
             players.push(tokio::spawn(play(hub.play("live", "s").unwrap())));
+            joined.fetch_add(1, Ordering::SeqCst);
         }
         let last = tokio::task::spawn_blocking(move || publisher.join().unwrap())
             .await
             .unwrap();
-        assert_eq!(last, GOPS * FRAMES_PER_GOP * 2);
+        assert_eq!(last % (FRAMES_PER_GOP * 2), 0);
+        assert!(last >= MIN_GOPS * FRAMES_PER_GOP * 2);
         let mut joined_mid_stream = 0;
         for player in players {
             let ids = player.await.unwrap();
@@ -66,7 +79,10 @@ async fn players_joining_during_publishing_miss_nothing() {
             joined_mid_stream += usize::from(first > 1);
         }
         // Not a proof of overlap on every machine, but the usual case.
-        println!("{joined_mid_stream} of 31 players joined mid-stream");
+        println!(
+            "{joined_mid_stream} of {} players joined mid-stream",
+            PLAYERS + 1
+        );
         assert_eq!(hub.stats().players, 0);
         assert_eq!(hub.stats().streams, 0);
     };
