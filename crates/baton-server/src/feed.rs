@@ -213,6 +213,12 @@ impl Cursor {
                 }
                 Entry::Data(_) => {}
                 Entry::Media { msg, class } => {
+                    if self.skipping && slot.ends_before != state.ends_total {
+                        // A publication that already ended: nothing in it
+                        // is worth catching up on; its end comes next.
+                        self.skipped_messages += 1;
+                        continue;
+                    }
                     if self.skipping {
                         match class {
                             // The player needs every decoder configuration.

@@ -218,3 +218,28 @@ async fn skips_outside_the_window_are_forgiven() {
         .await
         .unwrap();
 }
+
+#[test]
+fn a_skipping_player_drops_the_rest_of_an_ended_publication() {
+    let mut s = small_queue();
+    s.max_player_lag_ms = 1000;
+    let hub = StreamHub::new(&s);
+    let mut feed = hub.play("live", "s").unwrap();
+    let mut first = Publisher::new(hub.publish("live", "s").unwrap());
+    first.headers();
+    // One long GOP: the player falls 2.4 s behind and waits for a keyframe.
+    first.gop(0, 60);
+    assert_eq!(drain(&mut feed), ["vsh", "ash"]);
+    assert_eq!(feed.skips(), 1);
+    // That keyframe comes, but the publication ends before the player
+    // reads it: stale, so dropped; the end is not.
+    first.gop(2400, 3);
+    first.end();
+    let mut second = Publisher::new(hub.publish("live", "s").unwrap());
+    second.headers();
+    let gop = second.gop(0, 3);
+    let mut expected = names(&["end", "vsh", "ash"]);
+    expected.extend(gop);
+    assert_eq!(drain(&mut feed), expected);
+    assert_eq!(feed.skips(), 1);
+}
