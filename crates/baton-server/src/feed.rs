@@ -1,0 +1,339 @@
+//! A player's feed: its snapshot (metadata, sequence headers, GOP cache),
+//! then the stream's queue from the position it joined at.
+//!
+//! A player that falls behind (its position was evicted from the queue, or
+//! is more than `max_player_lag_ms` behind the newest frame) skips: to the
+//! stream's last keyframe when that is recent enough, otherwise to the next
+//! keyframe as it arrives (audio-only streams: to the next audio frame).
+//! What it skips never includes an end of publication, a sequence header or
+//! metadata: those are delivered (or re-sent) first. A player that skips
+//! more often than the configured rule allows is disconnected.
+//!
+//! After an unpublish the feed yields [`FeedItem::End`] after every message
+//! published before it (the end marker travels in the same queue), then
+//! waits for the next publisher.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use baton_proto::session::MediaKind;
+use baton_rtmp::server::{FeedItem, PlayFeed};
+use tokio::time::Instant;
+
+use crate::config::StreamSettings;
+use crate::hub::HubInner;
+use crate::ring::{Entry, MediaClass};
+use crate::stream::{Stream, StreamState};
+use crate::waiters::Registration;
+
+/// Most entries a feed takes from its stream per lock (the rest wait in the
+/// feed, so a player with a backlog locks the stream once per batch).
+const READ_BATCH: usize = 32;
+
+/// When a player lags and when it is cut off.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LagRule {
+    max_lag_ms: u32,
+    max_skips: usize,
+    window: Duration,
+}
+
+impl LagRule {
+    pub(crate) fn new(settings: &StreamSettings) -> LagRule {
+        LagRule {
+            max_lag_ms: settings.max_player_lag_ms,
+            max_skips: settings.player_lag_disconnect.max_skips as usize,
+            window: Duration::from_secs(settings.player_lag_disconnect.window_secs),
+        }
+    }
+}
+
+/// The feed of one player (see the module docs). Leaves its stream when
+/// dropped.
+#[derive(Debug)]
+pub struct StreamFeed {
+    stream: Arc<Stream>,
+    hub: Arc<HubInner>,
+    cursor: Cursor,
+}
+
+/// What one step under the stream lock found.
+enum Step {
+    Item(Entry),
+    /// Items were queued in `pending` (a skip re-sent headers or an end).
+    Queued,
+    Wait,
+    Close(String),
+}
+
+/// A player's read state.
+#[derive(Debug)]
+struct Cursor {
+    /// Sent before the queue: the join snapshot, or what a skip re-sends.
+    pending: VecDeque<Entry>,
+    /// Next queue position to read.
+    pos: u64,
+    /// End markers delivered (or known to be before `pos`).
+    ends_seen: u64,
+    /// Dropping frames until a starting point (keyframe; audio frame for an
+    /// audio-only stream).
+    skipping: bool,
+    registration: Registration,
+    rule: LagRule,
+    /// Times of the recent skips (at most `max_skips + 1`).
+    recent_skips: VecDeque<Instant>,
+    skips: u64,
+    skipped_messages: u64,
+    closed: Option<String>,
+}
+
+impl StreamFeed {
+    pub(crate) fn new(stream: Arc<Stream>, hub: Arc<HubInner>, rule: LagRule) -> StreamFeed {
+        let join = stream.lock().join();
+        StreamFeed {
+            stream,
+            hub,
+            cursor: Cursor {
+                pending: join.snapshot,
+                pos: join.pos,
+                ends_seen: join.ends_seen,
+                skipping: join.wait_keyframe,
+                registration: Registration::default(),
+                rule,
+                recent_skips: VecDeque::new(),
+                skips: 0,
+                skipped_messages: 0,
+                closed: None,
+            },
+        }
+    }
+
+    /// How many times this player skipped ahead because it lagged.
+    pub fn skips(&self) -> u64 {
+        self.cursor.skips
+    }
+}
+
+impl PlayFeed for StreamFeed {
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<FeedItem> {
+        let cursor = &mut self.cursor;
+        if let Some(reason) = &cursor.closed {
+            return Poll::Ready(FeedItem::Close(reason.clone()));
+        }
+        loop {
+            if let Some(entry) = cursor.pending.pop_front() {
+                return Poll::Ready(entry.into_item());
+            }
+            let step = {
+                let mut state = self.stream.lock();
+                let step = cursor.step(&mut state, Some(cx));
+                if matches!(step, Step::Item(_)) {
+                    // Take what else is ready while holding the lock once.
+                    while cursor.pending.len() + 1 < READ_BATCH {
+                        match cursor.step(&mut state, None) {
+                            Step::Item(entry) => cursor.pending.push_back(entry),
+                            _ => break,
+                        }
+                    }
+                }
+                step
+            };
+            match step {
+                // The lock is released: a data message is cloned outside it.
+                Step::Item(entry) => return Poll::Ready(entry.into_item()),
+                Step::Queued => continue,
+                Step::Wait => return Poll::Pending,
+                Step::Close(reason) => {
+                    tracing::debug!(stream = %self.stream.key, %reason, "player cut off");
+                    cursor.closed = Some(reason.clone());
+                    return Poll::Ready(FeedItem::Close(reason));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for StreamFeed {
+    fn drop(&mut self) {
+        let idle = {
+            let mut state = self.stream.lock();
+            state.waiters.unregister(&mut self.cursor.registration);
+            state.leave();
+            state.is_idle()
+        };
+        tracing::debug!(
+            stream = %self.stream.key,
+            skips = self.cursor.skips,
+            skipped_messages = self.cursor.skipped_messages,
+            "player left"
+        );
+        if idle {
+            self.hub.remove_if_idle(&self.stream);
+        }
+    }
+}
+
+impl Cursor {
+    /// Reads the next entry to send, skipping what a lagging player drops.
+    /// Runs under the stream lock: only `Arc` clones, no allocation. With
+    /// no context (reading ahead in a batch) it stops, without registering
+    /// or counting a lag, where the next entry is not plainly ready.
+    fn step(&mut self, state: &mut StreamState, cx: Option<&mut Context<'_>>) -> Step {
+        loop {
+            let lagging = self.pos < state.ring.head()
+                || state.ring.get(self.pos).is_some_and(|slot| {
+                    !self.skipping && self.is_behind(state, &slot.entry, slot.ends_before)
+                });
+            if lagging && cx.is_none() {
+                return Step::Wait;
+            }
+            if lagging {
+                // The queue moved past this player.
+                if let Err(reason) = self.lag(state) {
+                    return Step::Close(reason);
+                }
+                if !self.pending.is_empty() {
+                    return Step::Queued;
+                }
+                continue;
+            }
+            let Some(slot) = state.ring.get(self.pos) else {
+                if let Some(cx) = cx {
+                    state.waiters.register(&mut self.registration, cx.waker());
+                }
+                return Step::Wait;
+            };
+            self.pos += 1;
+            match &slot.entry {
+                Entry::End => {
+                    self.ends_seen = slot.ends_before + 1;
+                    self.skipping = false;
+                }
+                Entry::Data(_) => {}
+                Entry::Media { msg, class } => {
+                    if self.skipping && slot.ends_before != state.ends_total {
+                        // A publication that already ended: nothing in it
+                        // is worth catching up on; its end comes next.
+                        self.skipped_messages += 1;
+                        continue;
+                    }
+                    if self.skipping {
+                        match class {
+                            // The player needs every decoder configuration.
+                            MediaClass::SequenceHeader => {}
+                            // Not on a keyframe that is itself too old.
+                            MediaClass::Keyframe
+                                if !lags(state, msg.timestamp(), self.rule.max_lag_ms) =>
+                            {
+                                self.skipping = false;
+                            }
+                            MediaClass::Frame
+                                if msg.kind() == MediaKind::Audio && !state.has_video =>
+                            {
+                                self.skipping = false;
+                            }
+                            MediaClass::Keyframe | MediaClass::Frame => {
+                                self.skipped_messages += 1;
+                                continue;
+                            }
+                        }
+                    }
+                }
+            }
+            return Step::Item(slot.entry.clone());
+        }
+    }
+
+    /// Whether the frame at the player's position is more than the allowed
+    /// lag behind the newest frame of the same publication.
+    fn is_behind(&self, state: &StreamState, entry: &Entry, ends_before: u64) -> bool {
+        let Entry::Media { msg, class } = entry else {
+            return false;
+        };
+        if *class == MediaClass::SequenceHeader || ends_before != state.ends_total {
+            return false;
+        }
+        lags(state, msg.timestamp(), self.rule.max_lag_ms)
+    }
+
+    /// The player lagged: count it (or cut it off), then move it to where
+    /// it resumes, queueing what it must not miss from the part it skips.
+    fn lag(&mut self, state: &StreamState) -> Result<(), String> {
+        self.skips += 1;
+        let now = Instant::now();
+        while let Some(&t) = self.recent_skips.front() {
+            if now.duration_since(t) > self.rule.window {
+                self.recent_skips.pop_front();
+            } else {
+                break;
+            }
+        }
+        self.recent_skips.push_back(now);
+        if self.recent_skips.len() > self.rule.max_skips {
+            return Err(format!(
+                "player lagging: skipped {} times within {} s",
+                self.recent_skips.len(),
+                self.rule.window.as_secs()
+            ));
+        }
+
+        let (head, tail) = (state.ring.head(), state.ring.tail());
+        let from = self.pos;
+        let (to, skipping) = if !state.has_video {
+            // Audio only: resume at the next audio frame.
+            (tail, false)
+        } else {
+            match state.last_keyframe {
+                Some((seq, ts))
+                    if seq > from
+                        && seq >= head
+                        && seq < tail
+                        && !lags(state, ts, self.rule.max_lag_ms) =>
+                {
+                    (seq, false)
+                }
+                // Drop frames until the next keyframe.
+                _ => (from.max(head), true),
+            }
+        };
+        // The end of a publication in the skipped part is still delivered.
+        let ends_at = match state.ring.get(to) {
+            Some(slot) => slot.ends_before,
+            None => state.ends_total,
+        };
+        if ends_at > self.ends_seen {
+            self.pending.push_back(Entry::End);
+            self.ends_seen = ends_at;
+        }
+        // So are metadata and sequence headers published in it.
+        for stored in [&state.metadata, &state.video_header, &state.audio_header]
+            .into_iter()
+            .flatten()
+        {
+            if (from..to).contains(&stored.seq) {
+                self.pending.push_back(stored.entry.clone());
+            }
+        }
+        self.skipped_messages += to - from;
+        tracing::debug!(
+            from,
+            to,
+            waiting_for_keyframe = skipping,
+            skips = self.skips,
+            "player lagging: skipped ahead"
+        );
+        self.pos = to;
+        self.skipping = skipping;
+        Ok(())
+    }
+}
+
+/// Whether `timestamp` is more than `max_lag_ms` behind the newest frame.
+fn lags(state: &StreamState, timestamp: baton_proto::Timestamp, max_lag_ms: u32) -> bool {
+    match state.newest {
+        Some(newest) => i64::from(newest.signed_diff(timestamp)) > i64::from(max_lag_ms),
+        None => false,
+    }
+}
