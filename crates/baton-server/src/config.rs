@@ -71,8 +71,10 @@ pub struct StreamSettings {
     pub player_queue_messages: usize,
     /// Most bytes in a stream's player queue.
     pub player_queue_max_bytes: usize,
-    /// Lag, in milliseconds behind the newest message, past which a player
-    /// skips ahead.
+    /// How far behind real time, measured at the server, a player may fall
+    /// before it skips ahead, in milliseconds: the age (since it arrived)
+    /// of the frame it is about to be sent. Media timestamps play no part,
+    /// so a publisher faster than real time never makes a player skip.
     pub max_player_lag_ms: u32,
     /// When a lagging player is disconnected.
     pub player_lag_disconnect: LagDisconnect,

@@ -1,10 +1,16 @@
 //! A player's feed: its snapshot (metadata, sequence headers, GOP cache),
 //! then the stream's queue from the position it joined at.
 //!
-//! A player that falls behind (its position was evicted from the queue, or
-//! is more than `max_player_lag_ms` behind the newest frame) skips: to the
-//! stream's last keyframe when that is recent enough, otherwise to the next
-//! keyframe as it arrives (audio-only streams: to the next audio frame).
+//! A player that falls behind skips: its position was evicted from the
+//! queue, or the frame at its position arrived at the server more than
+//! `max_player_lag_ms` ago (the player is that far behind real time). Lag is
+//! measured on the server's clock, never on media timestamps: a publisher
+//! that sends faster than real time (a file pushed unpaced, a relay or an
+//! encoder catching up) runs its timestamps far ahead of the wall clock, and
+//! a player that keeps up with it must not be made to skip. A skipping
+//! player resumes at the stream's last keyframe when that arrived recently
+//! enough, otherwise at the next such keyframe as it arrives (audio-only
+//! streams: at the next audio frame).
 //! What it skips never includes an end of publication, a sequence header or
 //! metadata: those are delivered (or re-sent) first. A player that skips
 //! more often than the configured rule allows is disconnected.
@@ -24,7 +30,7 @@ use tokio::time::Instant;
 
 use crate::config::StreamSettings;
 use crate::hub::HubInner;
-use crate::ring::{Entry, MediaClass};
+use crate::ring::{Entry, MediaClass, Slot};
 use crate::stream::{Stream, StreamState};
 use crate::waiters::Registration;
 
@@ -35,7 +41,8 @@ const READ_BATCH: usize = 32;
 /// When a player lags and when it is cut off.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LagRule {
-    max_lag_ms: u32,
+    /// How long ago, at most, the entry a player reads may have arrived.
+    max_lag: Duration,
     max_skips: usize,
     window: Duration,
 }
@@ -43,7 +50,7 @@ pub(crate) struct LagRule {
 impl LagRule {
     pub(crate) fn new(settings: &StreamSettings) -> LagRule {
         LagRule {
-            max_lag_ms: settings.max_player_lag_ms,
+            max_lag: Duration::from_millis(settings.max_player_lag_ms.into()),
             max_skips: settings.player_lag_disconnect.max_skips as usize,
             window: Duration::from_secs(settings.player_lag_disconnect.window_secs),
         }
@@ -126,13 +133,16 @@ impl PlayFeed for StreamFeed {
             if let Some(entry) = cursor.pending.pop_front() {
                 return Poll::Ready(entry.into_item());
             }
+            // The clock, read once per batch outside the lock: entries
+            // appended after this count as just arrived.
+            let now = Instant::now();
             let step = {
                 let mut state = self.stream.lock();
-                let step = cursor.step(&mut state, Some(cx));
+                let step = cursor.step(&mut state, Some(cx), now);
                 if matches!(step, Step::Item(_)) {
                     // Take what else is ready while holding the lock once.
                     while cursor.pending.len() + 1 < READ_BATCH {
-                        match cursor.step(&mut state, None) {
+                        match cursor.step(&mut state, None, now) {
                             Step::Item(entry) => cursor.pending.push_back(entry),
                             _ => break,
                         }
@@ -179,19 +189,27 @@ impl Cursor {
     /// Reads the next entry to send, skipping what a lagging player drops.
     /// Runs under the stream lock: only `Arc` clones, no allocation. With
     /// no context (reading ahead in a batch) it stops, without registering
-    /// or counting a lag, where the next entry is not plainly ready.
-    fn step(&mut self, state: &mut StreamState, cx: Option<&mut Context<'_>>) -> Step {
+    /// or counting a lag, where the next entry is not plainly ready. `now`
+    /// is the server's clock, read before the lock was taken.
+    fn step(
+        &mut self,
+        state: &mut StreamState,
+        cx: Option<&mut Context<'_>>,
+        now: Instant,
+    ) -> Step {
         loop {
             let lagging = self.pos < state.ring.head()
-                || state.ring.get(self.pos).is_some_and(|slot| {
-                    !self.skipping && self.is_behind(state, &slot.entry, slot.ends_before)
-                });
+                || state
+                    .ring
+                    .get(self.pos)
+                    .is_some_and(|slot| !self.skipping && self.is_behind(slot, now));
             if lagging && cx.is_none() {
                 return Step::Wait;
             }
             if lagging {
-                // The queue moved past this player.
-                if let Err(reason) = self.lag(state) {
+                // The queue moved past this player, or it is too far
+                // behind real time.
+                if let Err(reason) = self.lag(state, now) {
                     return Step::Close(reason);
                 }
                 if !self.pending.is_empty() {
@@ -224,9 +242,7 @@ impl Cursor {
                             // The player needs every decoder configuration.
                             MediaClass::SequenceHeader => {}
                             // Not on a keyframe that is itself too old.
-                            MediaClass::Keyframe
-                                if !lags(state, msg.timestamp(), self.rule.max_lag_ms) =>
-                            {
+                            MediaClass::Keyframe if !self.too_old(slot.arrived, now) => {
                                 self.skipping = false;
                             }
                             MediaClass::Frame
@@ -246,23 +262,31 @@ impl Cursor {
         }
     }
 
-    /// Whether the frame at the player's position is more than the allowed
-    /// lag behind the newest frame of the same publication.
-    fn is_behind(&self, state: &StreamState, entry: &Entry, ends_before: u64) -> bool {
-        let Entry::Media { msg, class } = entry else {
-            return false;
-        };
-        if *class == MediaClass::SequenceHeader || ends_before != state.ends_total {
-            return false;
+    /// Whether the player, about to read this entry, is more than the
+    /// allowed lag behind real time. Only a frame makes it lag: sequence
+    /// headers, data and end markers are never dropped, so they are read
+    /// whatever their age (the frame after them decides). Arrival times,
+    /// unlike timestamps, compare across publications: a frame of a
+    /// publication that ended counts like any other.
+    fn is_behind(&self, slot: &Slot, now: Instant) -> bool {
+        match &slot.entry {
+            Entry::Media { class, .. } if *class != MediaClass::SequenceHeader => {
+                self.too_old(slot.arrived, now)
+            }
+            _ => false,
         }
-        lags(state, msg.timestamp(), self.rule.max_lag_ms)
+    }
+
+    /// Whether something that arrived at `arrived` is more than the allowed
+    /// lag in the past.
+    fn too_old(&self, arrived: Instant, now: Instant) -> bool {
+        now.saturating_duration_since(arrived) > self.rule.max_lag
     }
 
     /// The player lagged: count it (or cut it off), then move it to where
     /// it resumes, queueing what it must not miss from the part it skips.
-    fn lag(&mut self, state: &StreamState) -> Result<(), String> {
+    fn lag(&mut self, state: &StreamState, now: Instant) -> Result<(), String> {
         self.skips += 1;
-        let now = Instant::now();
         while let Some(&t) = self.recent_skips.front() {
             if now.duration_since(t) > self.rule.window {
                 self.recent_skips.pop_front();
@@ -286,11 +310,8 @@ impl Cursor {
             (tail, false)
         } else {
             match state.last_keyframe {
-                Some((seq, ts))
-                    if seq > from
-                        && seq >= head
-                        && seq < tail
-                        && !lags(state, ts, self.rule.max_lag_ms) =>
+                Some((seq, arrived))
+                    if seq > from && seq >= head && seq < tail && !self.too_old(arrived, now) =>
                 {
                     (seq, false)
                 }
@@ -327,13 +348,5 @@ impl Cursor {
         self.pos = to;
         self.skipping = skipping;
         Ok(())
-    }
-}
-
-/// Whether `timestamp` is more than `max_lag_ms` behind the newest frame.
-fn lags(state: &StreamState, timestamp: baton_proto::Timestamp, max_lag_ms: u32) -> bool {
-    match state.newest {
-        Some(newest) => i64::from(newest.signed_diff(timestamp)) > i64::from(max_lag_ms),
-        None => false,
     }
 }

@@ -6,6 +6,8 @@
 //! for a reader: a reader whose position fell behind the oldest entry has
 //! lagged and skips (see the feed). Positions are sequence numbers that
 //! only grow, so a reader's position stays meaningful whatever was evicted.
+//! Each entry carries the time it arrived at the server, so a reader knows
+//! how far behind real time it is whatever the media timestamps say.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use baton_proto::Timestamp;
 use baton_proto::command::DataMessage;
 use baton_rtmp::SharedMessage;
 use baton_rtmp::server::FeedItem;
+use tokio::time::Instant;
 
 /// Bytes counted for an entry that carries no media (data, end marker).
 const NON_MEDIA_BYTES: usize = 64;
@@ -105,6 +108,9 @@ pub(crate) struct Slot {
     /// that skips entries knows whether it skipped the end of a
     /// publication).
     pub(crate) ends_before: u64,
+    /// When the server received it (a publisher sending faster than real
+    /// time makes media timestamps run ahead of this clock).
+    pub(crate) arrived: Instant,
 }
 
 /// A bounded ring addressed by ever-growing sequence numbers.
@@ -210,6 +216,7 @@ mod tests {
                 class: MediaClass::Frame,
             },
             ends_before: 0,
+            arrived: Instant::now(),
         }
     }
 

@@ -16,6 +16,7 @@ use baton_proto::Timestamp;
 use baton_proto::command::{DataMessage, handler};
 use baton_proto::session::MediaKind;
 use baton_rtmp::SharedMessage;
+use tokio::time::Instant;
 
 use crate::config::StreamSettings;
 use crate::gop::GopCache;
@@ -126,11 +127,9 @@ pub(crate) struct StreamState {
     pub(crate) ring: Ring,
     /// End markers ever appended.
     pub(crate) ends_total: u64,
-    /// Queue position and timestamp of the current publication's last
+    /// Queue position and arrival time of the current publication's last
     /// keyframe.
-    pub(crate) last_keyframe: Option<(u64, Timestamp)>,
-    /// Timestamp of the current publication's newest frame.
-    pub(crate) newest: Option<Timestamp>,
+    pub(crate) last_keyframe: Option<(u64, Instant)>,
     pub(crate) waiters: Waiters,
 }
 
@@ -155,7 +154,6 @@ impl StreamState {
             ),
             ends_total: 0,
             last_keyframe: None,
-            newest: None,
             waiters: Waiters::default(),
         }
     }
@@ -191,6 +189,7 @@ impl StreamState {
         self.append(Slot {
             entry: Entry::End,
             ends_before,
+            arrived: Instant::now(),
         });
         self.metadata = None;
         self.video_header = None;
@@ -199,13 +198,12 @@ impl StreamState {
         self.coded_video = false;
         self.gop.reset();
         self.last_keyframe = None;
-        self.newest = None;
     }
 
     /// Audio or video from the publisher.
     pub(crate) fn publish_media(&mut self, msg: Arc<SharedMessage>, class: MediaClass) {
+        let arrived = Instant::now();
         let kind = msg.kind();
-        let timestamp = msg.timestamp();
         let seq = self.ring.tail();
         if kind == MediaKind::Video {
             self.has_video = true;
@@ -237,18 +235,17 @@ impl StreamState {
             }
             MediaClass::Keyframe => {
                 self.coded_video = true;
-                self.last_keyframe = Some((seq, timestamp));
-                self.newest = Some(timestamp);
+                self.last_keyframe = Some((seq, arrived));
             }
             MediaClass::Frame => {
                 self.coded_video |= kind == MediaKind::Video;
-                self.newest = Some(timestamp);
             }
         }
         self.gop.push(&msg, class);
         self.append(Slot {
             entry: Entry::Media { msg, class },
             ends_before: self.ends_total,
+            arrived,
         });
     }
 
@@ -287,6 +284,7 @@ impl StreamState {
         self.append(Slot {
             entry,
             ends_before: self.ends_total,
+            arrived: Instant::now(),
         });
     }
 
