@@ -14,6 +14,7 @@ mod handler;
 mod harness;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -25,7 +26,7 @@ use baton_proto::command::{DataMessage, StatusCode};
 use baton_proto::message::UserControlEvent;
 use baton_proto::session::{ClientEvent, MediaKind, UnpublishReason};
 use baton_rtmp::SharedMessage;
-use baton_rtmp::server::{FeedItem, PublishEnd, ShutdownHandle, serve_connection};
+use baton_rtmp::server::{FeedItem, PublishEnd, ServerConfig, ShutdownHandle, serve_connection};
 
 use client::{TestClient, WAIT};
 use handler::{Record, TestHandler};
@@ -460,6 +461,59 @@ async fn serve_connection_works_over_any_transport() {
             stream: "cam".into(),
             end: PublishEnd::ConnectionLost("server shutdown".into()),
         }));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn extreme_limits_neither_panic_nor_stall() {
+    bounded(async {
+        let (client_io, server_io) = tokio::io::duplex(4 << 10);
+        let handler = Arc::new(TestHandler::default());
+        let (feed, _) = handler.add_feed("show", 4);
+        let config = ServerConfig {
+            handshake_timeout: Duration::MAX,
+            idle_timeout: Duration::MAX,
+            write_timeout: Duration::MAX,
+            ping_interval: Duration::MAX,
+            close_timeout: Duration::from_millis(100),
+            max_output_buffer: 0,
+            read_buffer_size: 0,
+            ..ServerConfig::default()
+        };
+        let task = tokio::spawn(serve_connection(
+            server_io,
+            "192.0.2.7:50000".parse().unwrap(),
+            Arc::new(config),
+            Arc::clone(&handler),
+            ShutdownHandle::new(),
+        ));
+        let mut client = TestClient::over(client_io);
+        client.connect_app("live").await;
+        let (stream_id, _) = client.play("show").await;
+        let message = Arc::new(SharedMessage::new(
+            MediaKind::Video,
+            Timestamp(1),
+            payload(5, 9000),
+        ));
+        feed.send(FeedItem::Media(Arc::clone(&message)))
+            .await
+            .unwrap();
+        let got = client
+            .wait_for("media", |e| matches!(e, ClientEvent::Media { .. }))
+            .await;
+        assert_eq!(
+            got,
+            ClientEvent::Media {
+                stream_id,
+                kind: MediaKind::Video,
+                timestamp: Timestamp(1),
+                payload: message.payload().clone(),
+            }
+        );
+        drop(client);
+        let summary = tokio::time::timeout(WAIT, task).await.unwrap().unwrap();
+        assert_eq!(summary.reason, "closed by the peer");
     })
     .await;
 }

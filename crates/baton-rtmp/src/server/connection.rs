@@ -19,7 +19,7 @@
 mod dispatch;
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -138,12 +138,13 @@ impl fmt::Display for Close {
     }
 }
 
+/// A wait long enough to mean never (a century).
+const NEVER: Duration = Duration::from_secs(100 * 365 * 86_400);
+
 /// `start + duration`, saturating far in the future instead of overflowing
 /// (a timeout of `Duration::MAX` means never).
 fn after(start: Instant, duration: Duration) -> Instant {
-    start
-        .checked_add(duration)
-        .unwrap_or_else(|| start + Duration::from_secs(100 * 365 * 86_400))
+    start.checked_add(duration).unwrap_or_else(|| start + NEVER)
 }
 
 /// Waits for the next ping tick, or forever when pings are off.
@@ -201,9 +202,27 @@ struct Driver<H, S> {
     ping: Option<Interval>,
 
     // ---- the server ----
-    /// Keeps the state's sender alive, so `state.changed()` never fails.
+    /// Keeps the state's sender alive, so the state watch never fails.
     _shutdown: ShutdownHandle,
     state: watch::Receiver<ServerState>,
+    /// Completes when the state changes. Owned (it waits on a clone of
+    /// `state`) and kept across loop turns, so the turns of a busy player do
+    /// not register with the watch that every connection shares.
+    state_changed: StateChanged,
+}
+
+/// A wait for the server's state to change.
+type StateChanged = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Waits for a change past what `state` has seen.
+fn state_changed(state: &watch::Receiver<ServerState>) -> StateChanged {
+    let mut state = state.clone();
+    Box::pin(async move {
+        if state.changed().await.is_err() {
+            // No sender left: the state can never change again.
+            std::future::pending::<()>().await;
+        }
+    })
 }
 
 impl<H, S> Driver<H, S>
@@ -221,11 +240,11 @@ where
     ) -> Self {
         let started = Instant::now();
         let (reader, writer) = tokio::io::split(io);
+        let state = shutdown.subscribe();
         let ping = (!config.ping_interval.is_zero()).then(|| {
-            let mut interval = tokio::time::interval_at(
-                after(started, config.ping_interval),
-                config.ping_interval,
-            );
+            // Interval adds its period without saturating: cap it.
+            let period = config.ping_interval.min(NEVER);
+            let mut interval = tokio::time::interval_at(after(started, period), period);
             interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
             interval
         });
@@ -258,7 +277,8 @@ where
             timer: Box::pin(tokio::time::sleep_until(first_deadline)),
             armed: first_deadline,
             ping,
-            state: shutdown.subscribe(),
+            state_changed: state_changed(&state),
+            state,
             _shutdown: shutdown,
             config,
         }
@@ -282,7 +302,8 @@ where
             self.collect_output();
             self.arm_timer();
             let queued = self.out.len() + self.session.pending_output();
-            let feed_room = !self.feeds.is_empty() && queued < self.config.max_output_buffer;
+            // (A bound of 0 still lets one message through at a time.)
+            let feed_room = !self.feeds.is_empty() && queued < self.config.max_output_buffer.max(1);
             let reading = queued < self.read_pause;
             let writing = self.out.wants_write();
             let deciding = self.decision.is_some();
@@ -320,21 +341,18 @@ where
                         self.session.send_ping(now);
                     }
                 }
-                changed = self.state.changed() => {
-                    // `_shutdown` holds a sender, so this cannot fail; if it
-                    // did, nobody could stop the server any more: close.
-                    if changed.is_err() {
-                        return Close::Shutdown;
-                    }
+                () = self.state_changed.as_mut() => {
                     if let Some(close) = self.check_state() {
                         return close;
                     }
+                    self.state_changed = state_changed(&self.state);
                 }
             }
         }
     }
 
-    /// Reacts to the server's state.
+    /// Reacts to the server's state (and marks it seen, so that the next
+    /// `state_changed` waits for a newer one).
     fn check_state(&mut self) -> Option<Close> {
         match *self.state.borrow_and_update() {
             ServerState::Running => None,
@@ -431,7 +449,9 @@ where
             sink.on_end(PublishEnd::ConnectionLost(reason.clone()));
         }
         self.feeds.clear();
-        if !matches!(close, Close::Io(_)) {
+        // A failed transport takes nothing more, and neither does a peer
+        // that stopped reading.
+        if !matches!(close, Close::Io(_) | Close::Timeout(TimeoutPhase::Write)) {
             self.session.close();
             self.collect_output();
             let linger = !matches!(close, Close::PeerClosed);

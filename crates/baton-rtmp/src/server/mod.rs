@@ -1,6 +1,38 @@
 //! The RTMP server: accepts connections and drives one
 //! [`ServerSession`](baton_proto::session::ServerSession) per connection in
 //! its own task, asking a [`Handler`] for every decision.
+//!
+//! ```text
+//!  Server::run ── accept (max_connections) ──► serve_connection (one task each)
+//!                                                │ handshake, connect ──► Handler::on_connect
+//!                      publisher's media ◄───────┤ publish ──► Handler::on_publish ──► MediaSink
+//!                      player's feed ───────────►│ play    ──► Handler::on_play    ──► PlayFeed
+//!                                                └ close   ──► MediaSink::on_end, Handler::on_close
+//! ```
+//!
+//! Every wait on a peer is bounded: the handshake and connect by
+//! `handshake_timeout`, silence by `idle_timeout` (the server pings every
+//! `ping_interval`), a peer that stops reading by `write_timeout`, a closing
+//! connection by `close_timeout`. A peer that breaks the protocol loses its
+//! own connection only.
+//!
+//! ```no_run
+//! use baton_rtmp::server::{Handler, Server, ServerConfig};
+//!
+//! /// Accepts every connect; refuses publish and play (the defaults).
+//! struct Lobby;
+//! impl Handler for Lobby {}
+//!
+//! # async fn example() -> std::io::Result<()> {
+//! let server = Server::bind("0.0.0.0:1935", ServerConfig::default(), Lobby).await?;
+//! let stop = server.shutdown_handle();
+//! tokio::spawn(async move {
+//!     let _ = tokio::signal::ctrl_c().await;
+//!     stop.shutdown();
+//! });
+//! server.run().await
+//! # }
+//! ```
 
 mod connection;
 mod handler;
