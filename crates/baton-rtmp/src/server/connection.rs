@@ -157,6 +157,40 @@ async fn tick(ping: &mut Option<Interval>) {
     }
 }
 
+/// The stream names a connection published or played, for its close line:
+/// the first [`StreamNames::KEPT`] distinct ones, then a count (a client
+/// that publishes again and again cannot grow it without bound).
+#[derive(Debug, Default)]
+struct StreamNames {
+    names: Vec<String>,
+    more: usize,
+}
+
+impl StreamNames {
+    const KEPT: usize = 8;
+
+    fn add(&mut self, name: &str) {
+        if self.names.iter().any(|n| n == name) {
+            return;
+        }
+        if self.names.len() < Self::KEPT {
+            self.names.push(name.to_owned());
+        } else {
+            self.more += 1;
+        }
+    }
+}
+
+impl fmt::Display for StreamNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.names.join(","))?;
+        if self.more > 0 {
+            write!(f, " (+{} more)", self.more)?;
+        }
+        Ok(())
+    }
+}
+
 /// The state of one connection.
 struct Driver<H, S> {
     id: u64,
@@ -179,8 +213,8 @@ struct Driver<H, S> {
     /// request at a time).
     decision: Option<DecisionFuture>,
     /// Stream names published and played, for the close line.
-    published: Vec<String>,
-    played: Vec<String>,
+    published: StreamNames,
+    played: StreamNames,
     /// A reason to close found in the input, acted upon once the events
     /// decoded before it are handled.
     close_after_events: Option<Close>,
@@ -265,8 +299,8 @@ where
             feeds: Vec::new(),
             next_feed: 0,
             decision: None,
-            published: Vec::new(),
-            played: Vec::new(),
+            published: StreamNames::default(),
+            played: StreamNames::default(),
             close_after_events: None,
             reader,
             writer,
@@ -494,16 +528,15 @@ where
     /// it closed.
     fn log_close(&self, close: &Close, summary: &CloseSummary) {
         let app = self.info.as_ref().map_or("-", |info| info.app());
-        let published = self.published.join(",");
-        let played = self.played.join(",");
+        let (published, played) = (&self.published, &self.played);
         let duration_ms = self.started.elapsed().as_millis() as u64;
         let (bytes_in, bytes_out, reason) =
             (summary.bytes_received, summary.bytes_sent, &summary.reason);
         if close.is_peer_fault() {
-            warn!(peer = %self.peer, app, published, played, bytes_in, bytes_out, duration_ms,
+            warn!(peer = %self.peer, app, %published, %played, bytes_in, bytes_out, duration_ms,
                 %reason, "connection closed");
         } else {
-            info!(peer = %self.peer, app, published, played, bytes_in, bytes_out, duration_ms,
+            info!(peer = %self.peer, app, %published, %played, bytes_in, bytes_out, duration_ms,
                 %reason, "connection closed");
         }
     }
@@ -529,6 +562,21 @@ mod tests {
         );
         assert!(Close::Protocol(SessionError::InputOverflow { limit: 1 }).is_peer_fault());
         assert!(!Close::PeerClosed.is_peer_fault());
+    }
+
+    #[test]
+    fn stream_names_are_distinct_and_bounded() {
+        let mut names = StreamNames::default();
+        assert_eq!(names.to_string(), "");
+        names.add("a");
+        names.add("a");
+        names.add("b");
+        assert_eq!(names.to_string(), "a,b");
+        for i in 0..20 {
+            names.add(&format!("s{i}"));
+        }
+        assert_eq!(names.names.len(), StreamNames::KEPT);
+        assert!(names.to_string().ends_with(",s5 (+14 more)"), "{names}");
     }
 
     #[test]

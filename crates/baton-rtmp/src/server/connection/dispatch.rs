@@ -42,6 +42,12 @@ pub(super) enum Decision {
 /// A handler decision in progress.
 pub(super) type DecisionFuture = Pin<Box<dyn Future<Output = Decision> + Send>>;
 
+/// A stream name (or tcUrl) as logged: without the query string, which may
+/// carry credentials.
+fn logged(stream_name: &str) -> &str {
+    crate::split_stream_query(stream_name).0
+}
+
 /// Polls the decision in progress; takes it when it is made.
 pub(super) fn poll_decision(
     decision: &mut Option<DecisionFuture>,
@@ -167,7 +173,12 @@ where
                 stream_name,
                 reason,
             } => {
-                info!(app = self.app(), stream = %stream_name, ?reason, "unpublished");
+                info!(
+                    app = self.app(),
+                    stream = logged(&stream_name),
+                    ?reason,
+                    "unpublished"
+                );
                 if let Some(index) = self.sinks.iter().position(|(id, _)| *id == stream_id) {
                     let (_, sink) = self.sinks.swap_remove(index);
                     sink.on_end(PublishEnd::Unpublished(reason));
@@ -213,7 +224,7 @@ where
                     let connect = &info.connect;
                     info!(
                         app = info.app(),
-                        tc_url = connect.tc_url.as_deref().unwrap_or("-"),
+                        tc_url = connect.tc_url.as_deref().map_or("-", logged),
                         flash_ver = connect.flash_ver.as_deref().unwrap_or("-"),
                         go_away = info.supports_go_away(),
                         "connected"
@@ -238,9 +249,9 @@ where
                 publish,
                 result: Ok(sink),
             } => {
-                info!(app = self.app(), stream = %publish.stream_name,
+                info!(app = self.app(), stream = logged(&publish.stream_name),
                     kind = ?publish.publish_type, "publishing");
-                self.published.push(publish.stream_name);
+                self.published.add(logged(&publish.stream_name));
                 self.sinks.push((publish.stream_id, sink));
                 self.session.accept_publish(request)
             }
@@ -249,7 +260,7 @@ where
                 publish,
                 result: Err(rejection),
             } => {
-                info!(app = self.app(), stream = %publish.stream_name, code = %rejection.code,
+                info!(app = self.app(), stream = logged(&publish.stream_name), code = %rejection.code,
                     reason = %rejection.description, "publish rejected");
                 self.session
                     .reject_publish(request, rejection.code, &rejection.description)
@@ -259,8 +270,12 @@ where
                 play,
                 result: Ok(feed),
             } => {
-                info!(app = self.app(), stream = %play.stream_name, "playing");
-                self.played.push(play.stream_name);
+                info!(
+                    app = self.app(),
+                    stream = logged(&play.stream_name),
+                    "playing"
+                );
+                self.played.add(logged(&play.stream_name));
                 self.feeds.push((play.stream_id, feed));
                 self.session.accept_play(request)
             }
@@ -269,7 +284,7 @@ where
                 play,
                 result: Err(rejection),
             } => {
-                info!(app = self.app(), stream = %play.stream_name, code = %rejection.code,
+                info!(app = self.app(), stream = logged(&play.stream_name), code = %rejection.code,
                     reason = %rejection.description, "play rejected");
                 self.session
                     .reject_play(request, rejection.code, &rejection.description)
