@@ -1,21 +1,62 @@
 //! The RTMP server: accepts connections and drives one
 //! [`ServerSession`](baton_proto::session::ServerSession) per connection in
 //! its own task, asking a [`Handler`] for every decision.
+//!
+//! ```text
+//!  Server::run ── accept (max_connections) ──► serve_connection (one task each)
+//!                                                │ handshake, connect ──► Handler::on_connect
+//!                      publisher's media ◄───────┤ publish ──► Handler::on_publish ──► MediaSink
+//!                      player's feed ───────────►│ play    ──► Handler::on_play    ──► PlayFeed
+//!                                                └ close   ──► MediaSink::on_end, Handler::on_close
+//! ```
+//!
+//! Every wait on a peer is bounded: the handshake and connect by
+//! `handshake_timeout`, silence by `idle_timeout` (the server pings every
+//! `ping_interval`), a peer that stops reading by `write_timeout`, a closing
+//! connection by `close_timeout`. A peer that breaks the protocol loses its
+//! own connection only.
+//!
+//! ```no_run
+//! use baton_rtmp::server::{Handler, Server, ServerConfig};
+//!
+//! /// Accepts every connect; refuses publish and play (the defaults).
+//! struct Lobby;
+//! impl Handler for Lobby {}
+//!
+//! # async fn example() -> std::io::Result<()> {
+//! let server = Server::bind("0.0.0.0:1935", ServerConfig::default(), Lobby).await?;
+//! let stop = server.shutdown_handle();
+//! tokio::spawn(async move {
+//!     let _ = tokio::signal::ctrl_c().await;
+//!     stop.shutdown();
+//! });
+//! server.run().await
+//! # }
+//! ```
 
+mod connection;
 mod handler;
+mod io;
+mod shutdown;
 
+pub use connection::serve_connection;
 pub use handler::{
     CloseSummary, ConnectionInfo, FeedItem, Handler, MediaSink, PlayFeed, PlayRequest, PublishEnd,
     PublishRequest, Rejection,
 };
+pub use shutdown::ShutdownHandle;
 
-use std::io;
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::ToSocketAddrs;
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tracing::{debug, error, info, warn};
+
+use shutdown::ServerState;
 
 /// Server settings. Every limit has a safe default.
 #[derive(Clone, Debug)]
@@ -40,6 +81,10 @@ pub struct ServerConfig {
     pub max_output_buffer: usize,
     /// Size of each socket read.
     pub read_buffer_size: usize,
+    /// Time a closing connection gets to write what is queued (an error
+    /// reply, the last media) and see the peer close. After a shutdown, the
+    /// server aborts connection tasks still running a second past it.
+    pub close_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -53,28 +98,35 @@ impl Default for ServerConfig {
             max_connections: 10_000,
             max_output_buffer: 1 << 20,
             read_buffer_size: 64 << 10,
+            close_timeout: Duration::from_secs(2),
         }
     }
 }
 
-/// Stops a running [`Server`]: it stops accepting and closes its
-/// connections. Cheap to clone.
-#[derive(Clone, Debug)]
-pub struct ShutdownHandle {
-    _private: (),
-}
+/// How long past `close_timeout` the server waits for connection tasks to
+/// end after a shutdown before it aborts them.
+const ABORT_MARGIN: Duration = Duration::from_secs(1);
 
-impl ShutdownHandle {
-    /// Asks the server to stop.
-    pub fn shutdown(&self) {
-        todo!("server driver")
-    }
-}
+/// Pause after a failed accept (out of file descriptors, ...), so that a
+/// persistent failure does not spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// A bound RTMP server.
-#[derive(Debug)]
 pub struct Server<H> {
-    _handler: Arc<H>,
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    handler: Arc<H>,
+    shutdown: ShutdownHandle,
+}
+
+impl<H> fmt::Debug for Server<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("listener", &self.listener)
+            .field("config", &self.config)
+            .field("shutdown", &self.shutdown)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<H: Handler> Server<H> {
@@ -83,41 +135,128 @@ impl<H: Handler> Server<H> {
         addr: impl ToSocketAddrs,
         config: ServerConfig,
         handler: H,
-    ) -> io::Result<Server<H>> {
-        let _ = (addr, config, handler);
-        todo!("server driver")
+    ) -> std::io::Result<Server<H>> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Server {
+            listener,
+            config: Arc::new(config),
+            handler: Arc::new(handler),
+            shutdown: ShutdownHandle::new(),
+        })
     }
 
     /// The address it listens on.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        todo!("server driver")
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
     }
 
     /// A handle that stops the server.
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        todo!("server driver")
+        self.shutdown.clone()
     }
 
     /// Accepts and serves connections until shut down; then waits for the
     /// connection tasks to end.
-    pub async fn run(self) -> io::Result<()> {
-        todo!("server driver")
+    ///
+    /// Past `max_connections`, a new connection is closed at once (and a
+    /// warning logged). A failed accept is logged and retried. After
+    /// [`ShutdownHandle::shutdown`], the listener closes, every connection
+    /// writes what is queued and closes (within `close_timeout`), and the
+    /// tasks still running a second later are aborted.
+    pub async fn run(self) -> std::io::Result<()> {
+        let Server {
+            listener,
+            config,
+            handler,
+            shutdown,
+        } = self;
+        let mut state = shutdown.subscribe();
+        let permits = Arc::new(Semaphore::new(
+            config.max_connections.min(Semaphore::MAX_PERMITS),
+        ));
+        let mut tasks = JoinSet::new();
+        info!(addr = ?listener.local_addr().ok(), "listening");
+        loop {
+            match *state.borrow_and_update() {
+                ServerState::Running => {}
+                ServerState::Closing => break,
+            }
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => match Arc::clone(&permits).try_acquire_owned() {
+                        Ok(permit) => {
+                            let connection = serve(
+                                stream,
+                                peer,
+                                Arc::clone(&config),
+                                Arc::clone(&handler),
+                                shutdown.clone(),
+                            );
+                            tasks.spawn(async move {
+                                connection.await;
+                                drop(permit);
+                            });
+                        }
+                        Err(_) => {
+                            warn!(%peer, max_connections = config.max_connections,
+                                "too many connections: closing the new one");
+                            drop(stream);
+                        }
+                    },
+                    Err(error) => {
+                        warn!(%error, "accept failed");
+                        tokio::select! {
+                            () = tokio::time::sleep(ACCEPT_BACKOFF) => {}
+                            _ = state.changed() => {}
+                        }
+                    }
+                },
+                // The server holds a sender: this never fails.
+                _ = state.changed() => {}
+                Some(ended) = tasks.join_next(), if !tasks.is_empty() => log_task_end(ended),
+            }
+        }
+        drop(listener);
+        info!(connections = tasks.len(), "shutting down");
+        let grace = config.close_timeout.saturating_add(ABORT_MARGIN);
+        let drained = tokio::time::timeout(grace, async {
+            while let Some(ended) = tasks.join_next().await {
+                log_task_end(ended);
+            }
+        })
+        .await;
+        if drained.is_err() {
+            warn!(
+                connections = tasks.len(),
+                "connections still open after the grace period: aborting them"
+            );
+            tasks.shutdown().await;
+        }
+        info!("server stopped");
+        Ok(())
     }
 }
 
-/// Serves one connection over any transport (TLS slots in here) until it
-/// ends. `run` uses this for every accepted TCP connection.
-pub async fn serve_connection<H, S>(
-    io: S,
+/// Serves one accepted TCP connection.
+async fn serve<H: Handler>(
+    stream: TcpStream,
     peer: SocketAddr,
     config: Arc<ServerConfig>,
     handler: Arc<H>,
     shutdown: ShutdownHandle,
-) -> CloseSummary
-where
-    H: Handler,
-    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
-{
-    let _ = (io, peer, config, handler, shutdown);
-    todo!("server driver")
+) {
+    if let Err(error) = stream.set_nodelay(true) {
+        debug!(%peer, %error, "cannot set TCP_NODELAY");
+    }
+    serve_connection(stream, peer, config, handler, shutdown).await;
+}
+
+/// Logs a connection task that panicked (one that ended normally has
+/// logged its own close line).
+fn log_task_end(ended: Result<(), tokio::task::JoinError>) {
+    if let Err(error) = ended
+        && error.is_panic()
+    {
+        error!(%error, "a connection task panicked");
+    }
 }

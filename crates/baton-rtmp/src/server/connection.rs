@@ -1,0 +1,591 @@
+//! One connection: a task that drives a
+//! [`ServerSession`](baton_proto::session::ServerSession) over any
+//! `AsyncRead + AsyncWrite`.
+//!
+//! One loop, one `tokio::select!` over everything that can happen: bytes
+//! read, queued output written, a play feed with an item, a handler
+//! decision, a timer (handshake, idle, write), the ping interval and the
+//! server's state. The stream is split, so reads never wait behind writes:
+//! a publisher is read at full speed whatever its socket's send side does,
+//! and a player that reads slowly still has its acknowledgements, pings and
+//! commands processed. Play feeds are polled only while the output queued
+//! (in the session and here) is under `max_output_buffer`, so a slow player
+//! simply takes less and its feed decides what it skips.
+//!
+//! The timers share one `Sleep`, armed at the earliest deadline and moved
+//! only when a deadline comes earlier; when it fires the deadlines are
+//! checked again (reads and writes only record an `Instant`).
+
+mod dispatch;
+
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::sync::watch;
+use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
+use tracing::{Instrument, info, warn};
+
+use baton_proto::session::{ServerSession, SessionError, UsageError};
+
+use super::io::OutputQueue;
+use super::shutdown::ServerState;
+use super::{
+    CloseSummary, ConnectionInfo, Handler, MediaSink, PlayFeed, PublishEnd, ServerConfig,
+    ShutdownHandle,
+};
+use crate::TimeoutPhase;
+use dispatch::{DecisionFuture, poll_decision, poll_feeds};
+
+/// Process-unique connection ids, for logs and [`ConnectionInfo::id`].
+static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Output the session may queue on its own (replies, pings, control) on top
+/// of the media a feed may have queued, before the connection stops reading
+/// until the peer takes some: a peer that sends requests without reading
+/// the answers cannot grow the queue without bound.
+const CONTROL_SLACK: usize = 256 << 10;
+
+/// Serves one connection over any transport (TLS slots in here) until it
+/// ends, and returns why it ended. [`Server::run`](super::Server::run) uses
+/// this for every accepted TCP connection.
+///
+/// When it ends, for any reason, every publication still open on it gets
+/// [`MediaSink::on_end`] with [`PublishEnd::ConnectionLost`], its play feeds
+/// are dropped, what is queued is written (within
+/// [`ServerConfig::close_timeout`]), [`Handler::on_close`] is called and one
+/// log line says who it was, what it did and why it closed.
+pub async fn serve_connection<H, S>(
+    io: S,
+    peer: SocketAddr,
+    config: Arc<ServerConfig>,
+    handler: Arc<H>,
+    shutdown: ShutdownHandle,
+) -> CloseSummary
+where
+    H: Handler,
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let id = NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed);
+    let span = tracing::info_span!("rtmp", conn = id, %peer);
+    async move {
+        tracing::debug!("connection accepted");
+        let mut driver = Driver::new(id, io, peer, config, handler, shutdown);
+        let close = driver.run().await;
+        driver.finish(close).await
+    }
+    .instrument(span)
+    .await
+}
+
+/// Why a connection ended.
+#[derive(Debug)]
+enum Close {
+    /// The peer closed its side (EOF).
+    PeerClosed,
+    /// The transport failed.
+    Io(io::Error),
+    /// A deadline passed.
+    Timeout(TimeoutPhase),
+    /// The peer broke the protocol.
+    Protocol(SessionError),
+    /// A session call failed (a bug here, not the peer's fault).
+    Usage(UsageError),
+    /// The handler refused the connect.
+    ConnectRejected(String),
+    /// The client sent the `close` command.
+    ClientClosed,
+    /// A play feed asked to disconnect the player.
+    Feed(String),
+    /// The server is stopping.
+    Shutdown,
+    /// The session closed itself.
+    SessionClosed,
+}
+
+impl Close {
+    /// Whether the peer did something wrong (logged as a warning).
+    fn is_peer_fault(&self) -> bool {
+        matches!(self, Close::Protocol(_))
+    }
+}
+
+impl fmt::Display for Close {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Close::PeerClosed => f.write_str("closed by the peer"),
+            Close::Io(error) => write!(f, "I/O error: {error}"),
+            Close::Timeout(TimeoutPhase::Read) => f.write_str("idle timeout (nothing received)"),
+            Close::Timeout(TimeoutPhase::Write) => {
+                f.write_str("write timeout (the peer does not read)")
+            }
+            Close::Timeout(phase) => write!(f, "{phase} timed out"),
+            Close::Protocol(error) => write!(f, "protocol error: {error}"),
+            Close::Usage(error) => write!(f, "internal error: {error}"),
+            Close::ConnectRejected(description) => write!(f, "connect rejected: {description}"),
+            Close::ClientClosed => f.write_str("the client sent close"),
+            Close::Feed(reason) => write!(f, "closed by the play feed: {reason}"),
+            Close::Shutdown => f.write_str("server shutdown"),
+            Close::SessionClosed => f.write_str("session closed"),
+        }
+    }
+}
+
+/// A wait long enough to mean never (a century).
+const NEVER: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// `start + duration`, saturating far in the future instead of overflowing
+/// (a timeout of `Duration::MAX` means never).
+fn after(start: Instant, duration: Duration) -> Instant {
+    start.checked_add(duration).unwrap_or_else(|| start + NEVER)
+}
+
+/// Waits for the next ping tick, or forever when pings are off.
+async fn tick(ping: &mut Option<Interval>) {
+    match ping {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// The stream names a connection published or played, for its close line:
+/// the first [`StreamNames::KEPT`] distinct ones, then a count (a client
+/// that publishes again and again cannot grow it without bound).
+#[derive(Debug, Default)]
+struct StreamNames {
+    names: Vec<String>,
+    more: usize,
+}
+
+impl StreamNames {
+    const KEPT: usize = 8;
+
+    fn add(&mut self, name: &str) {
+        if self.names.iter().any(|n| n == name) {
+            return;
+        }
+        if self.names.len() < Self::KEPT {
+            self.names.push(name.to_owned());
+        } else {
+            self.more += 1;
+        }
+    }
+}
+
+impl fmt::Display for StreamNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.names.join(","))?;
+        if self.more > 0 {
+            write!(f, " (+{} more)", self.more)?;
+        }
+        Ok(())
+    }
+}
+
+/// The state of one connection.
+struct Driver<H, S> {
+    id: u64,
+    peer: SocketAddr,
+    config: Arc<ServerConfig>,
+    handler: Arc<H>,
+    started: Instant,
+    session: ServerSession,
+
+    // ---- the application side (see `dispatch`) ----
+    /// Set when the client sent connect.
+    info: Option<ConnectionInfo>,
+    /// Publications, by message stream id.
+    sinks: Vec<(u32, Box<dyn MediaSink>)>,
+    /// Plays, by message stream id.
+    feeds: Vec<(u32, Box<dyn PlayFeed>)>,
+    /// Which feed is polled first next time (round robin).
+    next_feed: usize,
+    /// The handler decision in progress (the session holds at most one
+    /// request at a time).
+    decision: Option<DecisionFuture>,
+    /// Stream names published and played, for the close line.
+    published: StreamNames,
+    played: StreamNames,
+    /// A reason to close found in the input, acted upon once the events
+    /// decoded before it are handled.
+    close_after_events: Option<Close>,
+
+    // ---- I/O ----
+    reader: ReadHalf<S>,
+    writer: WriteHalf<S>,
+    read_buf: BytesMut,
+    out: OutputQueue,
+    /// Output queued past which reading pauses.
+    read_pause: usize,
+    bytes_read: u64,
+    last_read: Instant,
+
+    // ---- time ----
+    timer: Pin<Box<Sleep>>,
+    /// When `timer` fires.
+    armed: Instant,
+    ping: Option<Interval>,
+
+    // ---- the server ----
+    /// Keeps the state's sender alive, so the state watch never fails.
+    _shutdown: ShutdownHandle,
+    state: watch::Receiver<ServerState>,
+    /// Completes when the state changes. Owned (it waits on a clone of
+    /// `state`) and kept across loop turns, so the turns of a busy player do
+    /// not register with the watch that every connection shares.
+    state_changed: StateChanged,
+}
+
+/// A wait for the server's state to change.
+type StateChanged = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Waits for a change past what `state` has seen.
+fn state_changed(state: &watch::Receiver<ServerState>) -> StateChanged {
+    let mut state = state.clone();
+    Box::pin(async move {
+        if state.changed().await.is_err() {
+            // No sender left: the state can never change again.
+            std::future::pending::<()>().await;
+        }
+    })
+}
+
+impl<H, S> Driver<H, S>
+where
+    H: Handler,
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    fn new(
+        id: u64,
+        io: S,
+        peer: SocketAddr,
+        config: Arc<ServerConfig>,
+        handler: Arc<H>,
+        shutdown: ShutdownHandle,
+    ) -> Self {
+        let started = Instant::now();
+        let (reader, writer) = tokio::io::split(io);
+        let state = shutdown.subscribe();
+        let ping = (!config.ping_interval.is_zero()).then(|| {
+            // Interval adds its period without saturating: cap it.
+            let period = config.ping_interval.min(NEVER);
+            let mut interval = tokio::time::interval_at(after(started, period), period);
+            interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            interval
+        });
+        let first_deadline = after(started, config.handshake_timeout.min(config.idle_timeout));
+        let read_pause = config
+            .max_output_buffer
+            .saturating_add(config.session.session.limits.chunk.max_message_size as usize)
+            .saturating_add(CONTROL_SLACK);
+        Driver {
+            id,
+            peer,
+            session: ServerSession::new(config.session.clone()),
+            read_buf: BytesMut::with_capacity(config.read_buffer_size.max(1)),
+            handler,
+            started,
+            info: None,
+            sinks: Vec::new(),
+            feeds: Vec::new(),
+            next_feed: 0,
+            decision: None,
+            published: StreamNames::default(),
+            played: StreamNames::default(),
+            close_after_events: None,
+            reader,
+            writer,
+            out: OutputQueue::new(),
+            read_pause,
+            bytes_read: 0,
+            last_read: started,
+            timer: Box::pin(tokio::time::sleep_until(first_deadline)),
+            armed: first_deadline,
+            ping,
+            state_changed: state_changed(&state),
+            state,
+            _shutdown: shutdown,
+            config,
+        }
+    }
+
+    /// The session's clock: milliseconds since the connection started,
+    /// wrapping at 32 bits.
+    fn now_ms(&self) -> u32 {
+        self.started.elapsed().as_millis() as u32
+    }
+
+    /// Runs the connection until something ends it.
+    async fn run(&mut self) -> Close {
+        if let Some(close) = self.check_state() {
+            return close;
+        }
+        loop {
+            if let Some(close) = self.process_events() {
+                return close;
+            }
+            self.collect_output();
+            self.arm_timer();
+            let queued = self.out.len() + self.session.pending_output();
+            // (A bound of 0 still lets one message through at a time.)
+            let feed_room = !self.feeds.is_empty() && queued < self.config.max_output_buffer.max(1);
+            let reading = queued < self.read_pause;
+            let writing = self.out.wants_write();
+            let deciding = self.decision.is_some();
+            tokio::select! {
+                read = self.reader.read_buf(&mut self.read_buf), if reading => match read {
+                    Ok(0) => return Close::PeerClosed,
+                    Ok(_) => self.on_input(),
+                    Err(error) => return Close::Io(error),
+                },
+                written = poll_fn(|cx| self.out.poll_write(&mut self.writer, cx)), if writing => {
+                    if let Err(error) = written {
+                        return Close::Io(error);
+                    }
+                }
+                (stream_id, item) = poll_fn(|cx| poll_feeds(&mut self.feeds, &mut self.next_feed, cx)),
+                    if feed_room =>
+                {
+                    if let Some(close) = self.on_feed_item(stream_id, item) {
+                        return close;
+                    }
+                }
+                decision = poll_fn(|cx| poll_decision(&mut self.decision, cx)), if deciding => {
+                    if let Some(close) = self.on_decision(decision) {
+                        return close;
+                    }
+                }
+                () = self.timer.as_mut() => {
+                    if let Some(close) = self.on_timer() {
+                        return close;
+                    }
+                }
+                () = tick(&mut self.ping) => {
+                    if self.session.is_connected() {
+                        let now = self.now_ms();
+                        self.session.send_ping(now);
+                    }
+                }
+                () = self.state_changed.as_mut() => {
+                    if let Some(close) = self.check_state() {
+                        return close;
+                    }
+                    self.state_changed = state_changed(&self.state);
+                }
+            }
+        }
+    }
+
+    /// Reacts to the server's state (and marks it seen, so that the next
+    /// `state_changed` waits for a newer one).
+    fn check_state(&mut self) -> Option<Close> {
+        match *self.state.borrow_and_update() {
+            ServerState::Running => None,
+            ServerState::Closing => Some(Close::Shutdown),
+        }
+    }
+
+    /// Feeds what was read to the session.
+    fn on_input(&mut self) {
+        self.last_read = Instant::now();
+        self.bytes_read += self.read_buf.len() as u64;
+        let now = self.now_ms();
+        if let Err(error) = self.session.handle_input(&self.read_buf, now) {
+            self.close_after_events = Some(Close::Protocol(error));
+        }
+        self.read_buf.clear();
+    }
+
+    /// Handles the session's events (up to a request, which waits for the
+    /// handler's decision).
+    fn process_events(&mut self) -> Option<Close> {
+        while self.decision.is_none() {
+            let Some(event) = self.session.poll_event() else {
+                break;
+            };
+            if let Some(close) = self.on_event(event) {
+                return Some(close);
+            }
+        }
+        if let Some(close) = self.close_after_events.take() {
+            return Some(close);
+        }
+        self.session.is_closed().then_some(Close::SessionClosed)
+    }
+
+    /// Moves what the session has to send into the write queue.
+    fn collect_output(&mut self) {
+        while let Some(bytes) = self.session.poll_transmit() {
+            self.out.push(bytes);
+        }
+    }
+
+    /// The earliest deadline: handshake (until connected), write (while
+    /// output makes no progress), idle.
+    fn next_deadline(&self) -> Instant {
+        let mut deadline = after(self.last_read, self.config.idle_timeout);
+        if !self.session.is_connected() {
+            deadline = deadline.min(after(self.started, self.config.handshake_timeout));
+        }
+        if let Some(since) = self.out.stalled_since() {
+            deadline = deadline.min(after(since, self.config.write_timeout));
+        }
+        deadline
+    }
+
+    /// Moves the timer earlier when a deadline came earlier (a later one is
+    /// found when the timer fires).
+    fn arm_timer(&mut self) {
+        let next = self.next_deadline();
+        if next < self.armed {
+            self.armed = next;
+            self.timer.as_mut().reset(next);
+        }
+    }
+
+    /// The timer fired: close on a passed deadline, or re-arm.
+    fn on_timer(&mut self) -> Option<Close> {
+        let now = Instant::now();
+        if !self.session.is_connected() && now >= after(self.started, self.config.handshake_timeout)
+        {
+            return Some(Close::Timeout(TimeoutPhase::Handshake));
+        }
+        if let Some(since) = self.out.stalled_since()
+            && now >= after(since, self.config.write_timeout)
+        {
+            return Some(Close::Timeout(TimeoutPhase::Write));
+        }
+        if now >= after(self.last_read, self.config.idle_timeout) {
+            return Some(Close::Timeout(TimeoutPhase::Read));
+        }
+        let next = self.next_deadline();
+        self.armed = next;
+        self.timer.as_mut().reset(next);
+        None
+    }
+
+    /// Ends the connection: publications end, feeds go, what is queued is
+    /// written (bounded by `close_timeout`), the handler and the log hear of
+    /// it.
+    async fn finish(mut self, close: Close) -> CloseSummary {
+        let reason = close.to_string();
+        self.decision = None;
+        for (_, sink) in self.sinks.drain(..) {
+            sink.on_end(PublishEnd::ConnectionLost(reason.clone()));
+        }
+        self.feeds.clear();
+        // A failed transport takes nothing more, and neither does a peer
+        // that stopped reading.
+        if !matches!(close, Close::Io(_) | Close::Timeout(TimeoutPhase::Write)) {
+            self.session.close();
+            self.collect_output();
+            let linger = !matches!(close, Close::PeerClosed);
+            let deadline = after(Instant::now(), self.config.close_timeout);
+            let closed = tokio::time::timeout_at(deadline, self.write_and_close(linger)).await;
+            if let Ok(Err(error)) = closed {
+                tracing::debug!(%error, "error while closing");
+            }
+        }
+        let summary = CloseSummary {
+            bytes_received: self.bytes_read,
+            bytes_sent: self.out.written(),
+            reason,
+        };
+        self.log_close(&close, &summary);
+        self.handler.on_close(self.info.as_ref(), &summary);
+        summary
+    }
+
+    /// Writes what is queued, closes the write side and, when the peer may
+    /// still be sending, reads (and drops) until it closes too: closing a
+    /// socket with unread input makes the kernel send a reset, which can
+    /// destroy the last replies (a connect `_error`) before the peer reads
+    /// them.
+    async fn write_and_close(&mut self, linger: bool) -> io::Result<()> {
+        self.out.write_all(&mut self.writer).await?;
+        self.writer.shutdown().await?;
+        if linger {
+            loop {
+                self.read_buf.clear();
+                if self.reader.read_buf(&mut self.read_buf).await? == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The one line that says who the connection was, what it did and why
+    /// it closed.
+    fn log_close(&self, close: &Close, summary: &CloseSummary) {
+        let app = self.info.as_ref().map_or("-", |info| info.app());
+        let (published, played) = (&self.published, &self.played);
+        let duration_ms = self.started.elapsed().as_millis() as u64;
+        let (bytes_in, bytes_out, reason) =
+            (summary.bytes_received, summary.bytes_sent, &summary.reason);
+        if close.is_peer_fault() {
+            warn!(peer = %self.peer, app, %published, %played, bytes_in, bytes_out, duration_ms,
+                %reason, "connection closed");
+        } else {
+            info!(peer = %self.peer, app, %published, %played, bytes_in, bytes_out, duration_ms,
+                %reason, "connection closed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_reasons_read_well() {
+        assert_eq!(
+            Close::Timeout(TimeoutPhase::Handshake).to_string(),
+            "handshake timed out"
+        );
+        assert_eq!(
+            Close::Timeout(TimeoutPhase::Write).to_string(),
+            "write timeout (the peer does not read)"
+        );
+        assert_eq!(
+            Close::ConnectRejected("no".into()).to_string(),
+            "connect rejected: no"
+        );
+        assert!(Close::Protocol(SessionError::InputOverflow { limit: 1 }).is_peer_fault());
+        assert!(!Close::PeerClosed.is_peer_fault());
+    }
+
+    #[test]
+    fn stream_names_are_distinct_and_bounded() {
+        let mut names = StreamNames::default();
+        assert_eq!(names.to_string(), "");
+        names.add("a");
+        names.add("a");
+        names.add("b");
+        assert_eq!(names.to_string(), "a,b");
+        for i in 0..20 {
+            names.add(&format!("s{i}"));
+        }
+        assert_eq!(names.names.len(), StreamNames::KEPT);
+        assert!(names.to_string().ends_with(",s5 (+14 more)"), "{names}");
+    }
+
+    #[test]
+    fn deadlines_saturate() {
+        let now = Instant::now();
+        assert!(after(now, Duration::MAX) > after(now, Duration::from_secs(86_400 * 365)));
+        assert_eq!(
+            after(now, Duration::from_secs(1)),
+            now + Duration::from_secs(1)
+        );
+    }
+}
