@@ -1,0 +1,148 @@
+//! The recording loop against a fake player: how it ends, and that the
+//! output is a complete FLV whatever the ending.
+
+use std::collections::VecDeque;
+
+use super::*;
+use baton_proto::Timestamp;
+use baton_proto::flv::{FlvReader, TagType};
+use baton_proto::session::MediaKind;
+use bytes::Bytes;
+
+/// Plays back a script of results; when it runs out, waits forever (a
+/// stream that goes quiet).
+struct FakePlayer(VecDeque<Result<Option<PlayerEvent>, RtmpError>>);
+
+impl EventSource for FakePlayer {
+    async fn next_event(&mut self) -> Result<Option<PlayerEvent>, RtmpError> {
+        match self.0.pop_front() {
+            Some(r) => r,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+fn video(ts: u32) -> Result<Option<PlayerEvent>, RtmpError> {
+    Ok(Some(PlayerEvent::Media {
+        kind: MediaKind::Video,
+        timestamp: Timestamp(ts),
+        payload: Bytes::from_static(&[0x27, 1, 0, 0, 0, 0, 0, 0, 1, 0x41]),
+    }))
+}
+
+fn bounded<F: std::future::Future>(f: F) -> tokio::time::Timeout<F> {
+    tokio::time::timeout(Duration::from_secs(10), f)
+}
+
+fn video_timestamps(out: &[u8]) -> Vec<u32> {
+    let (_, tags) = FlvReader::read_all(out, 1 << 20).unwrap();
+    assert!(tags.iter().all(|t| t.tag_type == TagType::Video));
+    tags.iter().map(|t| t.timestamp.0).collect()
+}
+
+#[tokio::test]
+async fn stops_at_the_end_of_the_stream() {
+    let mut player = FakePlayer(VecDeque::from([
+        video(0),
+        video(40),
+        Ok(Some(PlayerEvent::End)),
+        video(80),
+    ]));
+    let mut out = Vec::new();
+    let written = bounded(record(&mut player, &mut out, None, &mut Shutdown::never()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(written.ending, Ending::Stopped(StopReason::Ended));
+    assert_eq!(written.tags, 2);
+    assert_eq!(written.bytes, out.len() as u64);
+    assert_eq!(video_timestamps(&out), vec![0, 40]);
+    // The event after End was not read.
+    assert_eq!(player.0.len(), 1);
+}
+
+#[tokio::test]
+async fn stops_after_the_duration() {
+    let mut player = FakePlayer((0..100).map(|i| video(i * 40)).collect());
+    let mut out = Vec::new();
+    let written = bounded(record(
+        &mut player,
+        &mut out,
+        Some(2000),
+        &mut Shutdown::never(),
+    ))
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(written.ending, Ending::Stopped(StopReason::Duration));
+    assert_eq!(
+        video_timestamps(&out),
+        (0..50).map(|i| i * 40).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_shutdown_request_leaves_a_complete_file() {
+    let mut player = FakePlayer(VecDeque::from([video(0), video(40)]));
+    let mut shutdown = Shutdown::from_future(async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        "test"
+    });
+    let mut out = Vec::new();
+    let written = bounded(record(&mut player, &mut out, None, &mut shutdown))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(written.ending, Ending::Interrupted("test"));
+    assert_eq!(video_timestamps(&out), vec![0, 40]);
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_an_error_after_a_complete_file() {
+    let mut player = FakePlayer(VecDeque::from([video(0), Ok(None)]));
+    let mut out = Vec::new();
+    let err = bounded(record(&mut player, &mut out, None, &mut Shutdown::never()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the server closed the connection before the stream ended"
+    );
+    assert_eq!(video_timestamps(&out), vec![0]);
+
+    let mut player = FakePlayer(VecDeque::from([Err(RtmpError::Timeout(
+        baton_rtmp::TimeoutPhase::Read,
+    ))]));
+    let mut out = Vec::new();
+    let err = bounded(record(&mut player, &mut out, None, &mut Shutdown::never()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(format!("{err:#}"), "receiving: read timed out");
+    // Nothing arrived: still a valid, empty FLV.
+    assert_eq!(video_timestamps(&out), Vec::<u32>::new());
+}
+
+#[test]
+fn dash_is_standard_output() {
+    assert_eq!(Output::from_arg("-"), Output::Stdout);
+    assert_eq!(
+        Output::from_arg("out.flv"),
+        Output::File(PathBuf::from("out.flv"))
+    );
+}
+
+#[tokio::test]
+async fn an_output_that_cannot_be_created_is_one_clear_error() {
+    let err = Output::from_arg("/nonexistent/dir/out.flv")
+        .open()
+        .await
+        .err()
+        .unwrap();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.starts_with("cannot create /nonexistent/dir/out.flv: "),
+        "{msg}"
+    );
+}
