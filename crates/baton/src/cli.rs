@@ -76,9 +76,10 @@ Tags are sent at the pace of their timestamps, as a live encoder would (a
 gap of more than a second in the timestamps is shortened to one second);
 --no-pace sends as fast as the connection takes them. --loop plays a file
 again and again with timestamps that keep increasing: each pass starts one
-frame after the last timestamp of the previous one, and the metadata and
-the audio and video sequence headers are sent in the first pass only (they
-are the same in every pass).
+frame after the last timestamp of the previous one. The metadata and the
+audio and video sequence headers of later passes are sent only when they
+differ from the last ones sent (a file's configuration is the same each
+time, and decoders need not reset).
 
 When standard error is a terminal a progress line shows the media time sent
 and the bitrate. At the end of the input the stream is unpublished

@@ -72,27 +72,40 @@ fn fail(err: &anyhow::Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// The error and its causes on one line. Multi-line messages (a TOML error
-/// shows the offending line with a caret under it) keep their text lines
-/// and lose the drawing.
+/// The error and its causes on one line, `outer: cause: root cause`. A
+/// cause whose text its parent already shows (an error that prints its
+/// source, like `I/O: {0}`) is left out. Multi-line messages are joined: a
+/// TOML error keeps the offending line of the file, quoted, and loses the
+/// caret drawn under it.
 fn one_line(err: &anyhow::Error) -> String {
-    let full = format!("{err:#}");
-    let mut out = String::with_capacity(full.len());
-    for line in full.lines().map(str::trim) {
-        let drawing = line.is_empty()
-            || line.starts_with('|')
-            || line
-                .split_once('|')
-                .is_some_and(|(n, _)| n.trim().chars().all(|c| c.is_ascii_digit()));
-        if drawing {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let text = flatten(&cause.to_string());
+        if text.is_empty() || parts.last().is_some_and(|last| last.contains(&text)) {
             continue;
         }
-        if !out.is_empty() {
-            out.push_str(if out.ends_with(':') { " " } else { ": " });
-        }
-        out.push_str(line);
+        parts.push(text);
     }
-    out
+    parts.join(": ")
+}
+
+/// One message on one line.
+fn flatten(message: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for line in message.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('|') {
+            continue;
+        }
+        // `2 | listen = 5`: the file's line, worth keeping.
+        if let Some((n, source)) = line.split_once('|') {
+            if !n.trim().is_empty() && n.trim().chars().all(|c| c.is_ascii_digit()) {
+                out.push(format!("`{}`", source.trim()));
+                continue;
+            }
+        }
+        out.push(line.to_owned());
+    }
+    out.join(": ")
 }
 
 /// The stream name of a play or publish URL (with its query, if any).
@@ -115,11 +128,37 @@ mod tests {
         .context("baton.toml");
         assert_eq!(
             one_line(&toml_like),
-            "baton.toml: TOML parse error at line 2, column 10: invalid type: integer `5`, expected a string"
+            "baton.toml: TOML parse error at line 2, column 10: `listen = 5`: invalid type: integer `5`, expected a string"
         );
         let io = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::NotFound))
             .context("cannot open x.flv");
         assert_eq!(one_line(&io), "cannot open x.flv: entity not found");
+    }
+
+    /// An error that shows its source in its own message (`I/O: {0}`).
+    #[derive(Debug)]
+    struct Wrapper(std::io::Error);
+
+    impl std::fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "I/O: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Wrapper {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_cause_already_shown_is_not_repeated() {
+        let err = anyhow::Error::new(Wrapper(std::io::Error::other("address in use")))
+            .context("cannot listen on 127.0.0.1:1935");
+        assert_eq!(
+            one_line(&err),
+            "cannot listen on 127.0.0.1:1935: I/O: address in use"
+        );
     }
 
     #[test]
