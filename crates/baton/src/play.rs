@@ -11,9 +11,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use baton_rtmp::client::{ClientConfig, Connection, Player, PlayerEvent, ServerSignal};
-use baton_rtmp::{RtmpError, RtmpUrl, split_stream_query};
+use baton_rtmp::{RtmpError, RtmpUrl, TimeoutPhase, split_stream_query};
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tracing::{debug, info, warn};
@@ -152,7 +152,9 @@ pub(crate) async fn run(args: PlayArgs, shutdown: &mut Shutdown) -> Result<()> {
             Err(_) => debug!("closing the player timed out"),
         }
     }
-    let written = recorded.with_context(|| format!("recording into {output}"))?;
+    let written = recorded
+        .map_err(|e| explain_idle(e, args.idle_timeout))
+        .with_context(|| format!("recording into {output}"))?;
     let reason = match written.ending {
         Ending::Stopped(StopReason::Ended) => "the stream ended",
         Ending::Stopped(StopReason::Duration) => "duration reached",
@@ -230,6 +232,23 @@ async fn record_events<E: EventSource, W: AsyncWrite + Unpin + ?Sized>(
         if let Step::Stop(reason) = step {
             return Ok(Ending::Stopped(reason));
         }
+    }
+}
+
+/// A read timeout, said in the user's terms.
+fn explain_idle(err: anyhow::Error, idle_timeout: f64) -> anyhow::Error {
+    let idle = err.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<RtmpError>(),
+            Some(RtmpError::Timeout(TimeoutPhase::Read))
+        )
+    });
+    if idle {
+        anyhow!(
+            "nothing received for {idle_timeout} s (--idle-timeout): is the stream being published?"
+        )
+    } else {
+        err
     }
 }
 

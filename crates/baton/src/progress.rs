@@ -18,18 +18,19 @@ const RATE_WINDOW: Duration = Duration::from_secs(2);
 pub(crate) struct Progress {
     bytes: u64,
     media_ms: u64,
-    last_draw: Option<Instant>,
+    last_draw: Instant,
     /// (when, bytes so far) at each redraw, oldest first, over the window.
     samples: VecDeque<(Instant, u64)>,
 }
 
 impl Progress {
-    /// Nothing sent yet; `now` starts the bitrate measure.
+    /// Nothing sent yet; `now` starts the bitrate measure. The first line
+    /// is drawn a redraw period later, when the rate means something.
     pub(crate) fn new(now: Instant) -> Self {
         Progress {
             bytes: 0,
             media_ms: 0,
-            last_draw: None,
+            last_draw: now,
             samples: VecDeque::from([(now, 0)]),
         }
     }
@@ -39,13 +40,10 @@ impl Progress {
     pub(crate) fn record(&mut self, bytes: usize, media_ms: u64, now: Instant) -> Option<String> {
         self.bytes += bytes as u64;
         self.media_ms = self.media_ms.max(media_ms);
-        if self
-            .last_draw
-            .is_some_and(|at| now.saturating_duration_since(at) < REDRAW_EVERY)
-        {
+        if now.saturating_duration_since(self.last_draw) < REDRAW_EVERY {
             return None;
         }
-        self.last_draw = Some(now);
+        self.last_draw = now;
         while self.samples.len() > 1
             && self
                 .samples
@@ -142,8 +140,8 @@ mod tests {
                 draws.push((i, l));
             }
         }
-        // First tag draws, then every 250 ms: 3 s -> 12 or 13 draws.
-        assert_eq!(draws[0].0, 1);
+        // Every 250 ms from the start: 3 s -> 12 draws.
+        assert_eq!(draws[0].0, 25);
         assert!((12..=13).contains(&draws.len()), "{}", draws.len());
         assert!(draws.windows(2).all(|w| w[1].0 - w[0].0 >= 25));
         let (_, last) = draws.last().unwrap();

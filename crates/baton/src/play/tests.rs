@@ -146,3 +146,18 @@ async fn an_output_that_cannot_be_created_is_one_clear_error() {
         "{msg}"
     );
 }
+
+#[test]
+fn a_read_timeout_is_explained_with_the_option() {
+    let err =
+        anyhow::Error::new(RtmpError::Timeout(baton_rtmp::TimeoutPhase::Read)).context("receiving");
+    assert_eq!(
+        explain_idle(err, 2.5).to_string(),
+        "nothing received for 2.5 s (--idle-timeout): is the stream being published?"
+    );
+    let other = anyhow::Error::new(RtmpError::Closed).context("receiving");
+    assert_eq!(
+        format!("{:#}", explain_idle(other, 2.5)),
+        "receiving: connection closed by the peer"
+    );
+}

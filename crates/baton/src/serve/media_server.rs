@@ -37,7 +37,7 @@ impl MediaServer for BoundServer {
     }
 
     fn local_addr(&self) -> Result<SocketAddr> {
-        Ok(BoundServer::local_addr(self))
+        Ok(BoundServer::local_addr(self)?)
     }
 
     fn stopper(&self) -> Box<dyn FnOnce() + Send> {
