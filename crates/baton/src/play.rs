@@ -16,6 +16,7 @@ use baton_rtmp::client::{ClientConfig, Connection, Player, PlayerEvent, ServerSi
 use baton_rtmp::{RtmpError, RtmpUrl, TimeoutPhase, split_stream_query};
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::time::{Instant, sleep_until};
 use tracing::{debug, info, warn};
 
 use crate::cli::PlayArgs;
@@ -23,12 +24,18 @@ use crate::record::{FlvRecorder, Step, StopReason};
 use crate::shutdown::Shutdown;
 use crate::stream_name;
 
+/// Output is written once this much is buffered...
+const WRITE_BATCH: usize = 64 * 1024;
+/// ...or this long after the oldest tag not yet written arrived.
+const WRITE_DELAY: Duration = Duration::from_millis(50);
+
 /// How long closing the player may take once recording is over.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Where events come from: a [`Player`], or a fake in tests.
 pub(crate) trait EventSource {
-    /// The next event; `None` when the connection closed.
+    /// The next event; `None` when the connection closed. Must be cancel
+    /// safe (dropping the future loses no event), as `Player::next` is.
     async fn next_event(&mut self) -> Result<Option<PlayerEvent>, RtmpError>;
 }
 
@@ -138,19 +145,11 @@ pub(crate) async fn run(args: PlayArgs, shutdown: &mut Shutdown) -> Result<()> {
     // Media seconds; clap keeps them above 0 and below a year.
     let duration_ms = args.duration.map(|s| (s * 1000.0).round() as u64);
     let recorded = record(&mut player, &mut out, duration_ms, shutdown).await;
-    if !matches!(
-        recorded,
-        Ok(Written {
-            ending: Ending::Stopped(StopReason::Ended),
-            ..
-        })
-    ) {
-        // Leave the stream on purpose (deleteStream) when it is still on.
-        match tokio::time::timeout(CLOSE_TIMEOUT, player.close()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => debug!("closing the player: {e}"),
-            Err(_) => debug!("closing the player timed out"),
-        }
+    // Leave on purpose (deleteStream), also when the stream is still on.
+    match tokio::time::timeout(CLOSE_TIMEOUT, player.close()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => debug!("closing the player: {e}"),
+        Err(_) => debug!("closing the player timed out"),
     }
     let written = recorded
         .map_err(|e| explain_idle(e, args.idle_timeout))
@@ -210,10 +209,20 @@ async fn record_events<E: EventSource, W: AsyncWrite + Unpin + ?Sized>(
     bytes: &mut u64,
     shutdown: &mut Shutdown,
 ) -> Result<Ending> {
+    // Tags are written in batches (one write per WRITE_BATCH bytes, or
+    // WRITE_DELAY after the first unwritten tag), so that a burst of small
+    // tags costs few writes and the player keeps up with the server.
+    let mut unwritten_since: Option<Instant> = None;
     loop {
+        let write_at = unwritten_since.map(|at| at + WRITE_DELAY);
         let event = tokio::select! {
             biased;
             name = shutdown.wait() => return Ok(Ending::Interrupted(name)),
+            () = sleep_until(write_at.unwrap_or_else(Instant::now)), if write_at.is_some() => {
+                write_out(out, buf, bytes).await?;
+                unwritten_since = None;
+                continue;
+            }
             event = source.next_event() => event,
         };
         let event = match event.context("receiving")? {
@@ -224,15 +233,28 @@ async fn record_events<E: EventSource, W: AsyncWrite + Unpin + ?Sized>(
             log_signal(signal);
         }
         let step = recorder.push(event, buf)?;
-        if !buf.is_empty() {
-            out.write_all(buf).await.context("writing")?;
-            *bytes += buf.len() as u64;
-            buf.clear();
-        }
         if let Step::Stop(reason) = step {
             return Ok(Ending::Stopped(reason));
         }
+        if buf.len() >= WRITE_BATCH {
+            write_out(out, buf, bytes).await?;
+            unwritten_since = None;
+        } else if !buf.is_empty() {
+            unwritten_since.get_or_insert_with(Instant::now);
+        }
     }
+}
+
+async fn write_out<W: AsyncWrite + Unpin + ?Sized>(
+    out: &mut W,
+    buf: &mut BytesMut,
+    bytes: &mut u64,
+) -> Result<()> {
+    out.write_all(buf).await.context("writing")?;
+    out.flush().await.context("writing")?;
+    *bytes += buf.len() as u64;
+    buf.clear();
+    Ok(())
 }
 
 /// A read timeout, said in the user's terms.

@@ -32,6 +32,9 @@ use crate::shutdown::Shutdown;
 use crate::source::{FlvSource, Input};
 use crate::stream_name;
 
+/// How long ending the publication may take after an error.
+const FINISH_AFTER_ERROR: Duration = Duration::from_secs(2);
+
 /// Where the tags go: a [`Publisher`], or a fake in tests.
 pub(crate) trait MediaSink {
     /// Sends audio or video.
@@ -151,12 +154,23 @@ pub(crate) async fn run(args: PublishArgs, shutdown: &mut Shutdown) -> Result<()
         progress: std::io::stderr().is_terminal(),
     };
     let result = pump(&mut publisher, source, &input, &options, shutdown).await;
-    // End the publication on purpose even after an input error, so players
-    // get the end of the stream; an error of the connection itself shows in
-    // `result` already.
-    let finished = publisher.finish().await;
-    let totals = result?;
-    finished.context("ending the publication")?;
+    let totals = match result {
+        Ok(totals) => {
+            publisher.finish().await.context("ending the publication")?;
+            totals
+        }
+        Err(e) => {
+            // End the publication on purpose even after an input error, so
+            // that players get the end of the stream; after an error of the
+            // connection itself this fails fast, and is bounded anyway.
+            match tokio::time::timeout(FINISH_AFTER_ERROR, publisher.finish()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(finish)) => debug!("ending the publication: {finish}"),
+                Err(_) => debug!("ending the publication timed out"),
+            }
+            return Err(e);
+        }
+    };
     info!(
         url = %url,
         tags = totals.tags,

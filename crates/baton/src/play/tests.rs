@@ -161,3 +161,32 @@ fn a_read_timeout_is_explained_with_the_option() {
         "receiving: connection closed by the peer"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn tags_reach_the_output_soon_while_the_stream_is_quiet() {
+    use tokio::io::AsyncReadExt;
+    // Two tags, then nothing.
+    let mut player = FakePlayer(VecDeque::from([video(0), video(40)]));
+    let (mut w, mut r) = tokio::io::duplex(1 << 20);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let mut shutdown = Shutdown::from_future(async move {
+        let _ = rx.await;
+        "test"
+    });
+    let start = Instant::now();
+    let check = async {
+        // Header and PreviousTagSize0, then two tags of 10 bytes.
+        let mut got = vec![0u8; 13 + 2 * (11 + 10 + 4)];
+        r.read_exact(&mut got).await.unwrap();
+        let waited = start.elapsed();
+        tx.send(()).unwrap();
+        (got, waited)
+    };
+    let (written, (got, waited)) =
+        bounded(async { tokio::join!(record(&mut player, &mut w, None, &mut shutdown), check) })
+            .await
+            .unwrap();
+    assert_eq!(waited, WRITE_DELAY);
+    assert_eq!(written.unwrap().ending, Ending::Interrupted("test"));
+    assert_eq!(video_timestamps(&got), vec![0, 40]);
+}
