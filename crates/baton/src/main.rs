@@ -74,17 +74,21 @@ fn fail(err: &anyhow::Error) -> ExitCode {
 
 /// The error and its causes on one line, `outer: cause: root cause`. A
 /// cause whose text its parent already shows (an error that prints its
-/// source, like `I/O: {0}`) is left out. Multi-line messages are joined: a
+/// source, like `I/O: {0}`) is left out, and so is a context that its
+/// cause repeats. Multi-line messages are joined: a
 /// TOML error keeps the offending line of the file, quoted, and loses the
 /// caret drawn under it.
 fn one_line(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
         let text = flatten(&cause.to_string());
-        if text.is_empty() || parts.last().is_some_and(|last| last.contains(&text)) {
-            continue;
+        match parts.last_mut() {
+            _ if text.is_empty() => {}
+            Some(last) if last.contains(&text) => {}
+            // The cause repeats the context and says more: keep the cause.
+            Some(last) if text.starts_with(last.as_str()) => *last = text,
+            _ => parts.push(text),
         }
-        parts.push(text);
     }
     parts.join(": ")
 }
@@ -159,6 +163,9 @@ mod tests {
             one_line(&err),
             "cannot listen on 127.0.0.1:1935: I/O: address in use"
         );
+        let err = anyhow::anyhow!("cannot listen on 1.2.3.4:5: refused")
+            .context("cannot listen on 1.2.3.4:5");
+        assert_eq!(one_line(&err), "cannot listen on 1.2.3.4:5: refused");
     }
 
     #[test]
