@@ -1,0 +1,224 @@
+//! The command line: `baton [-v] serve | publish | play`, with the help
+//! texts a user reads (URL forms, FFmpeg and OBS hints).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const ABOUT: &str = "Baton: an RTMP media server and client";
+
+const AFTER_HELP: &str = "\
+URLs have the form OBS and FFmpeg use: rtmp://HOST[:PORT]/APP/STREAM
+(port 1935 when left out; a query after STREAM, as in key?token=x, is kept).
+
+Examples:
+  baton serve                                        # listen on 0.0.0.0:1935
+  baton publish movie.flv rtmp://localhost/live/key  # paced like a live source
+  ffmpeg -re -i in.mp4 -c copy -f flv - | baton publish - rtmp://localhost/live/key
+  baton play rtmp://localhost/live/key -o out.flv
+  baton play rtmp://localhost/live/key | ffplay -
+
+Logs go to standard error; RUST_LOG (for example RUST_LOG=debug) chooses
+what is logged and takes precedence over -v.";
+
+/// `baton`: the command line.
+#[derive(Debug, Parser)]
+#[command(name = "baton", version, about = ABOUT, after_help = AFTER_HELP)]
+pub(crate) struct Cli {
+    /// More logs: -v for debug, -vv for trace (RUST_LOG overrides this).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub(crate) verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the RTMP media server.
+    #[command(after_help = SERVE_HELP)]
+    Serve(ServeArgs),
+    /// Send an FLV file, or FLV from standard input, to an RTMP server.
+    #[command(after_help = PUBLISH_HELP)]
+    Publish(PublishArgs),
+    /// Receive a stream from an RTMP server and write it as an FLV file.
+    #[command(after_help = PLAY_HELP)]
+    Play(PlayArgs),
+}
+
+const SERVE_HELP: &str = "\
+Publishers and players meet on rtmp://HOST[:PORT]/APP/STREAM: a stream is
+keyed by application and stream name.
+
+Point OBS at it: Settings > Stream, Service \"Custom...\",
+  Server rtmp://HOST:1935/live, Stream Key: mystream
+FFmpeg:  ffmpeg -re -i in.mp4 -c copy -f flv rtmp://HOST/live/mystream
+Watch:   ffplay rtmp://HOST/live/mystream
+
+Every setting has an embedded default, so no file is needed; --config
+FILE reads a TOML file (for example a [server] table with listen =
+\"0.0.0.0:1935\"), and --listen overrides its address. On start the server
+prints `baton: listening on ADDR` to standard error. Ctrl-C or SIGTERM stops
+it cleanly.
+
+Examples:
+  baton serve
+  baton serve --listen 127.0.0.1:1936
+  baton serve --config baton.toml";
+
+const PUBLISH_HELP: &str = "\
+INPUT is an FLV file, or - for standard input, so that FFmpeg can encode
+for Baton:
+  ffmpeg -re -i in.mp4 -c:v libx264 -c:a aac -f flv - | baton publish - rtmp://HOST/live/key
+
+Tags are sent at the pace of their timestamps, as a live encoder would (a
+gap of more than a second in the timestamps is shortened to one second);
+--no-pace sends as fast as the connection takes them. --loop plays a file
+again and again with timestamps that keep increasing: each pass starts one
+frame after the last timestamp of the previous one. The metadata and the
+audio and video sequence headers of later passes are sent only when they
+differ from the last ones sent (a file's configuration is the same each
+time, and decoders need not reset).
+
+When standard error is a terminal a progress line shows the media time sent
+and the bitrate. At the end of the input the stream is unpublished
+(FCUnpublish, deleteStream) and baton exits with status 0; Ctrl-C does the
+same.
+
+Examples:
+  baton publish movie.flv rtmp://localhost/live/key
+  baton publish --loop --no-pace clip.flv rtmp://localhost:1936/live/test";
+
+const PLAY_HELP: &str = "\
+Writes an FLV file: the header, the stream's onMetaData as a script tag,
+then every audio and video tag with the timestamp it arrived with. Stops
+when the publisher ends the stream, after --duration seconds of media, or
+on Ctrl-C; the file is complete and valid in every case.
+
+Examples:
+  baton play rtmp://localhost/live/key -o out.flv
+  baton play rtmp://localhost/live/key --duration 10 -o ten-seconds.flv
+  baton play rtmp://localhost/live/key | ffplay -
+  baton play rtmp://localhost/live/key | ffmpeg -i - -c copy out.mp4";
+
+/// `baton serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on, overriding the configuration (default
+    /// 0.0.0.0:1935; port 0 picks a free port).
+    #[arg(short, long, value_name = "ADDR")]
+    pub(crate) listen: Option<String>,
+    /// TOML configuration file (every setting has an embedded default).
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// After Ctrl-C or SIGTERM, how long to wait for the server to stop
+    /// before giving up.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = positive_secs)]
+    pub(crate) shutdown_timeout: f64,
+}
+
+/// `baton publish`.
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    /// FLV file to send, or - for standard input.
+    #[arg(value_name = "INPUT")]
+    pub(crate) input: String,
+    /// Where to publish: rtmp://HOST[:PORT]/APP/STREAM.
+    #[arg(value_name = "URL")]
+    pub(crate) url: String,
+    /// Send as fast as possible instead of at the pace of the timestamps.
+    #[arg(long)]
+    pub(crate) no_pace: bool,
+    /// Repeat the file forever, with increasing timestamps (not with -).
+    #[arg(long = "loop")]
+    pub(crate) repeat: bool,
+    /// Seconds allowed for connecting and for each reply of the server.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = positive_secs)]
+    pub(crate) timeout: f64,
+}
+
+/// `baton play`.
+#[derive(Debug, Args)]
+pub(crate) struct PlayArgs {
+    /// Where to play from: rtmp://HOST[:PORT]/APP/STREAM.
+    #[arg(value_name = "URL")]
+    pub(crate) url: String,
+    /// FLV file to write, or - for standard output.
+    #[arg(short, long, value_name = "FILE", default_value = "-")]
+    pub(crate) output: String,
+    /// Stop after this many seconds of media.
+    #[arg(short, long, value_name = "SECS", value_parser = positive_secs)]
+    pub(crate) duration: Option<f64>,
+    /// Seconds allowed for connecting and for each reply of the server.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = positive_secs)]
+    pub(crate) timeout: f64,
+    /// Give up when nothing arrives for this many seconds (this includes
+    /// waiting for a publisher to start).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = positive_secs)]
+    pub(crate) idle_timeout: f64,
+}
+
+/// A number of seconds above zero and below a year.
+fn positive_secs(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if v > 0.0 && v < 365.0 * 86_400.0 {
+        Ok(v)
+    } else {
+        Err(format!("{s} must be above 0 and below a year"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_each_subcommand() {
+        let cli =
+            Cli::try_parse_from(["baton", "-vv", "serve", "--listen", "127.0.0.1:0"]).unwrap();
+        assert_eq!(cli.verbose, 2);
+        match cli.command {
+            Command::Serve(a) => {
+                assert_eq!(a.listen.as_deref(), Some("127.0.0.1:0"));
+                assert!(a.config.is_none());
+            }
+            other => panic!("{other:?}"),
+        }
+        let cli =
+            Cli::try_parse_from(["baton", "publish", "--loop", "-", "rtmp://h/a/s", "-v"]).unwrap();
+        assert_eq!(cli.verbose, 1);
+        match cli.command {
+            Command::Publish(a) => {
+                assert!(a.repeat && !a.no_pace);
+                assert_eq!((a.input.as_str(), a.url.as_str()), ("-", "rtmp://h/a/s"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let cli =
+            Cli::try_parse_from(["baton", "play", "rtmp://h/a/s", "--duration", "2.5"]).unwrap();
+        match cli.command {
+            Command::Play(a) => {
+                assert_eq!(a.output, "-");
+                assert_eq!(a.duration, Some(2.5));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn refuses_bad_durations() {
+        for bad in ["0", "-1", "x", "NaN", "1e99"] {
+            assert!(
+                Cli::try_parse_from(["baton", "play", "rtmp://h/a/s", "--duration", bad]).is_err(),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! `baton serve [--listen ADDR] [--config FILE]`: run the media server.
+//!
+//! Loads the TOML configuration (the embedded defaults when there is no
+//! file), lets `--listen` override the address, binds, says where it
+//! listens (an info log line and, for scripts, one plain
+//! `baton: listening on ADDR` line on standard error), runs until Ctrl-C or
+//! SIGTERM, then stops the server through its shutdown handle and waits
+//! for it, up to `--shutdown-timeout`.
+//!
+//! The server itself is reached through [`MediaServer`], implemented for
+//! `baton_server::BoundServer` in `serve/media_server.rs` (and by a fake in
+//! the tests).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use tracing::info;
+
+use crate::cli::ServeArgs;
+use crate::shutdown::Shutdown;
+
+#[cfg(feature = "media-server")]
+mod media_server;
+
+/// What `baton serve` needs from a media server.
+#[cfg_attr(not(feature = "media-server"), allow(dead_code))]
+pub(crate) trait MediaServer: Sized {
+    /// The server's configuration.
+    type Config;
+    /// The embedded defaults (listen on 0.0.0.0:1935).
+    fn default_config() -> Self::Config;
+    /// Reads a TOML configuration; unknown keys and bad values are errors
+    /// that name the key.
+    fn parse_config(toml: &str) -> Result<Self::Config>;
+    /// The configured listen address, for messages.
+    fn listen_addr(config: &Self::Config) -> String;
+    /// Replaces the listen address.
+    fn set_listen(config: &mut Self::Config, addr: &str) -> Result<()>;
+    /// Binds the listening socket.
+    async fn bind(config: Self::Config) -> Result<Self>;
+    /// The address actually bound (the port chosen for port 0).
+    fn local_addr(&self) -> Result<SocketAddr>;
+    /// A function that asks the running server to stop.
+    fn stopper(&self) -> Box<dyn FnOnce() + Send>;
+    /// Serves until stopped.
+    async fn run(self) -> Result<()>;
+}
+
+/// Runs `baton serve` with the media server `M`.
+#[cfg_attr(not(feature = "media-server"), allow(dead_code))]
+pub(crate) async fn run<M: MediaServer>(args: ServeArgs, shutdown: &mut Shutdown) -> Result<()> {
+    let config = load_config::<M>(args.config.as_deref(), args.listen.as_deref()).await?;
+    let listen = M::listen_addr(&config);
+    let server = tokio::select! {
+        biased;
+        name = shutdown.wait() => bail!("interrupted by {name}"),
+        s = M::bind(config) => s.with_context(|| format!("cannot listen on {listen}"))?,
+    };
+    let addr = server.local_addr()?;
+    // Scripts and tests read the port from either line: keep both stable.
+    info!("listening on {addr}");
+    eprintln!("baton: listening on {addr}");
+    let stop = server.stopper();
+    let running = server.run();
+    tokio::pin!(running);
+    let name = tokio::select! {
+        result = &mut running => {
+            result.context("the server stopped")?;
+            info!("the server stopped by itself");
+            return Ok(());
+        }
+        name = shutdown.wait() => name,
+    };
+    info!("{name}: shutting down");
+    stop();
+    let grace = Duration::from_secs_f64(args.shutdown_timeout);
+    match tokio::time::timeout(grace, &mut running).await {
+        Ok(result) => result.context("shutting down")?,
+        Err(_) => bail!(
+            "the server did not stop within {} s of {name}",
+            args.shutdown_timeout
+        ),
+    }
+    info!("stopped");
+    Ok(())
+}
+
+/// The configuration: the file's (or the defaults), with `listen` applied.
+#[cfg_attr(not(feature = "media-server"), allow(dead_code))]
+pub(crate) async fn load_config<M: MediaServer>(
+    file: Option<&Path>,
+    listen: Option<&str>,
+) -> Result<M::Config> {
+    let mut config = match file {
+        None => M::default_config(),
+        Some(path) => {
+            let text = tokio::fs::read_to_string(path)
+                .await
+                .with_context(|| format!("cannot read the configuration {}", path.display()))?;
+            M::parse_config(&text).with_context(|| format!("{}", path.display()))?
+        }
+    };
+    if let Some(addr) = listen {
+        M::set_listen(&mut config, addr).with_context(|| format!("--listen {addr}"))?;
+    }
+    Ok(config)
+}
+
+/// Runs `baton serve` in a build without the media server: checks the
+/// arguments, then says how to get a build that has it.
+#[cfg(not(feature = "media-server"))]
+pub(crate) async fn run_without_server(args: ServeArgs) -> Result<()> {
+    if let Some(path) = &args.config {
+        tokio::fs::read_to_string(path)
+            .await
+            .with_context(|| format!("cannot read the configuration {}", path.display()))?;
+    }
+    bail!("this build of baton has no media server: build it with the cargo feature media-server")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,53 @@
+//! [`MediaServer`] for the media server of `baton-server`: its `Config`
+//! (TOML, embedded defaults, `server.listen`) and `BoundServer` (bind,
+//! local address, shutdown handle, run).
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use baton_server::{BoundServer, Config};
+
+use super::MediaServer;
+
+impl MediaServer for BoundServer {
+    type Config = Config;
+
+    fn default_config() -> Config {
+        Config::default()
+    }
+
+    fn parse_config(toml: &str) -> Result<Config> {
+        Ok(Config::from_toml_str(toml)?)
+    }
+
+    fn listen_addr(config: &Config) -> String {
+        config.server.listen.to_string()
+    }
+
+    fn set_listen(config: &mut Config, addr: &str) -> Result<()> {
+        // `listen` is a String or a SocketAddr: parse into whichever it is.
+        config.server.listen = addr
+            .parse()
+            .with_context(|| format!("{addr:?} is not an address like 127.0.0.1:1935"))?;
+        Ok(())
+    }
+
+    async fn bind(config: Config) -> Result<Self> {
+        Ok(BoundServer::bind(config).await?)
+    }
+
+    fn local_addr(&self) -> Result<SocketAddr> {
+        Ok(BoundServer::local_addr(self)?)
+    }
+
+    fn stopper(&self) -> Box<dyn FnOnce() + Send> {
+        let handle = self.shutdown_handle();
+        Box::new(move || {
+            handle.shutdown();
+        })
+    }
+
+    async fn run(self) -> Result<()> {
+        Ok(BoundServer::run(self).await?)
+    }
+}
