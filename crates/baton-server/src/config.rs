@@ -55,6 +55,8 @@ pub struct ServerSettings {
     pub max_streams_per_connection: u32,
     /// Output bytes queued per connection past which a player is not fed.
     pub max_output_buffer: usize,
+    /// Kernel send buffer per connection in bytes; 0 leaves it to the kernel.
+    pub send_buffer_size: usize,
 }
 
 /// The `[streams]` section: what the hub keeps and how it treats players.
@@ -259,6 +261,9 @@ impl Config {
             4096,
             1 << 30,
         )?;
+        if s.send_buffer_size != 0 {
+            range("server.send_buffer_size", s.send_buffer_size, 4096, 1 << 26)?;
+        }
 
         let t = &self.streams;
         range(
@@ -319,6 +324,7 @@ impl Config {
             write_timeout: Duration::from_secs(s.write_timeout_secs),
             max_connections: s.max_connections,
             max_output_buffer: s.max_output_buffer,
+            send_buffer_size: (s.send_buffer_size > 0).then_some(s.send_buffer_size),
             ..baton_rtmp::server::ServerConfig::default()
         }
     }
@@ -387,6 +393,7 @@ mod tests {
         assert_eq!(ours.write_timeout, lib.write_timeout);
         assert_eq!(ours.max_connections, lib.max_connections);
         assert_eq!(ours.max_output_buffer, lib.max_output_buffer);
+        assert_eq!(ours.send_buffer_size, lib.send_buffer_size);
         assert_eq!(ours.session.session.chunk_size, 4096);
         assert_eq!(
             ours.session.session.window_ack_size,

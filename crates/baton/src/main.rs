@@ -57,10 +57,7 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> Result<()> {
     let mut shutdown = Shutdown::on_signals();
     match command {
-        #[cfg(feature = "media-server")]
         Command::Serve(args) => serve::run::<baton_server::BoundServer>(args, &mut shutdown).await,
-        #[cfg(not(feature = "media-server"))]
-        Command::Serve(args) => serve::run_without_server(args).await,
         Command::Publish(args) => publish::run(args, &mut shutdown).await,
         Command::Play(args) => play::run(args, &mut shutdown).await,
     }

@@ -21,11 +21,9 @@ use tracing::info;
 use crate::cli::ServeArgs;
 use crate::shutdown::Shutdown;
 
-#[cfg(feature = "media-server")]
 mod media_server;
 
 /// What `baton serve` needs from a media server.
-#[cfg_attr(not(feature = "media-server"), allow(dead_code))]
 pub(crate) trait MediaServer: Sized {
     /// The server's configuration.
     type Config;
@@ -49,7 +47,6 @@ pub(crate) trait MediaServer: Sized {
 }
 
 /// Runs `baton serve` with the media server `M`.
-#[cfg_attr(not(feature = "media-server"), allow(dead_code))]
 pub(crate) async fn run<M: MediaServer>(args: ServeArgs, shutdown: &mut Shutdown) -> Result<()> {
     let config = load_config::<M>(args.config.as_deref(), args.listen.as_deref()).await?;
     let listen = M::listen_addr(&config);
@@ -88,7 +85,6 @@ pub(crate) async fn run<M: MediaServer>(args: ServeArgs, shutdown: &mut Shutdown
 }
 
 /// The configuration: the file's (or the defaults), with `listen` applied.
-#[cfg_attr(not(feature = "media-server"), allow(dead_code))]
 pub(crate) async fn load_config<M: MediaServer>(
     file: Option<&Path>,
     listen: Option<&str>,
@@ -106,18 +102,6 @@ pub(crate) async fn load_config<M: MediaServer>(
         M::set_listen(&mut config, addr).with_context(|| format!("--listen {addr}"))?;
     }
     Ok(config)
-}
-
-/// Runs `baton serve` in a build without the media server: checks the
-/// arguments, then says how to get a build that has it.
-#[cfg(not(feature = "media-server"))]
-pub(crate) async fn run_without_server(args: ServeArgs) -> Result<()> {
-    if let Some(path) = &args.config {
-        tokio::fs::read_to_string(path)
-            .await
-            .with_context(|| format!("cannot read the configuration {}", path.display()))?;
-    }
-    bail!("this build of baton has no media server: build it with the cargo feature media-server")
 }
 
 #[cfg(test)]

@@ -186,7 +186,6 @@ fn serve_with_a_missing_config_fails_cleanly() {
     );
 }
 
-#[cfg(feature = "media-server")]
 #[test]
 fn serve_with_a_bad_config_names_the_key() {
     let path = std::env::temp_dir().join(format!("baton-cli-bad-{}.toml", std::process::id()));

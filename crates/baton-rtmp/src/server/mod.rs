@@ -79,6 +79,12 @@ pub struct ServerConfig {
     /// Output queued per connection past which a player's feed is not
     /// polled (the feed then decides what the player skips).
     pub max_output_buffer: usize,
+    /// The kernel send buffer (SO_SNDBUF) of each accepted connection, in
+    /// bytes; `None` leaves it to the kernel's autotuning. A bound here makes
+    /// a player that stops reading visible to the server sooner (the
+    /// server's own queue and the feed's lag rule then decide), instead of
+    /// megabytes disappearing into the kernel first.
+    pub send_buffer_size: Option<usize>,
     /// Size of each socket read.
     pub read_buffer_size: usize,
     /// Time a closing connection gets to write what is queued (an error
@@ -97,6 +103,7 @@ impl Default for ServerConfig {
             write_timeout: Duration::from_secs(30),
             max_connections: 10_000,
             max_output_buffer: 1 << 20,
+            send_buffer_size: None,
             read_buffer_size: 64 << 10,
             close_timeout: Duration::from_secs(2),
         }
@@ -247,6 +254,11 @@ async fn serve<H: Handler>(
 ) {
     if let Err(error) = stream.set_nodelay(true) {
         debug!(%peer, %error, "cannot set TCP_NODELAY");
+    }
+    if let Some(size) = config.send_buffer_size
+        && let Err(error) = socket2::SockRef::from(&stream).set_send_buffer_size(size)
+    {
+        debug!(%peer, %error, size, "cannot set SO_SNDBUF");
     }
     serve_connection(stream, peer, config, handler, shutdown).await;
 }

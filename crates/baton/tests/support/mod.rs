@@ -207,7 +207,8 @@ impl Drop for Scratch {
 /// Runs ffmpeg to completion (with `-nostdin`, bounded).
 pub fn ffmpeg(args: &[&str], limit: Duration) {
     let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-nostdin", "-hide_banner", "-loglevel", "error"]).args(args);
+    cmd.args(["-nostdin", "-hide_banner", "-loglevel", "error"])
+        .args(args);
     let mut p = Proc::spawn("ffmpeg", cmd);
     let status = p.wait(limit);
     if !status.success() {
@@ -232,13 +233,37 @@ pub fn source_flv(secs: u32) -> PathBuf {
     ffmpeg(
         &[
             "-y",
-            "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
-            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
-            "-t", &t,
-            "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
-            "-g", "50", "-keyint_min", "50", "-sc_threshold", "0", "-pix_fmt", "yuv420p",
-            "-c:a", "aac", "-b:a", "64k",
-            "-f", "flv", path.to_str().unwrap(),
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=44100",
+            "-t",
+            &t,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-g",
+            "50",
+            "-keyint_min",
+            "50",
+            "-sc_threshold",
+            "0",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "64k",
+            "-f",
+            "flv",
+            path.to_str().unwrap(),
         ],
         Duration::from_secs(120),
     );
@@ -258,11 +283,23 @@ pub struct Packet {
 /// Every packet of a file (ffprobe -show_packets), in file order.
 pub fn probe_packets(file: &Path) -> Vec<Packet> {
     let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "packet=codec_type,pts,dts,flags", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "packet=codec_type,pts,dts,flags",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(file)
         .output()
         .expect("ffprobe");
-    assert!(out.status.success(), "ffprobe failed on {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffprobe failed on {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -282,11 +319,24 @@ pub fn probe_packets(file: &Path) -> Vec<Packet> {
 pub fn count_packets(file: &Path) -> (u64, u64) {
     let count = |sel: &str| -> u64 {
         let out = Command::new("ffprobe")
-            .args(["-v", "error", "-select_streams", sel, "-count_packets", "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0"])
+            .args([
+                "-v",
+                "error",
+                "-select_streams",
+                sel,
+                "-count_packets",
+                "-show_entries",
+                "stream=nb_read_packets",
+                "-of",
+                "csv=p=0",
+            ])
             .arg(file)
             .output()
             .expect("ffprobe");
-        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0)
     };
     (count("v:0"), count("a:0"))
 }
@@ -308,16 +358,36 @@ pub fn decode_errors(file: &Path) -> String {
 pub fn assert_same_packets(source: &Path, got: &Path) {
     let split = |p: &Path| {
         let all = probe_packets(p);
-        let video: Vec<_> = all.iter().filter(|p| p.kind == "video").map(|p| (p.pts.clone(), p.dts.clone(), p.keyframe)).collect();
-        let audio: Vec<_> = all.iter().filter(|p| p.kind == "audio").map(|p| (p.pts.clone(), p.dts.clone())).collect();
+        let video: Vec<_> = all
+            .iter()
+            .filter(|p| p.kind == "video")
+            .map(|p| (p.pts.clone(), p.dts.clone(), p.keyframe))
+            .collect();
+        let audio: Vec<_> = all
+            .iter()
+            .filter(|p| p.kind == "audio")
+            .map(|p| (p.pts.clone(), p.dts.clone()))
+            .collect();
         (video, audio)
     };
     let (sv, sa) = split(source);
     let (gv, ga) = split(got);
     assert!(!sv.is_empty() && !sa.is_empty(), "source has packets");
-    assert_eq!(count_packets(source), count_packets(got), "packet counts (video, audio)");
+    assert_eq!(
+        count_packets(source),
+        count_packets(got),
+        "packet counts (video, audio)"
+    );
     assert_eq!(gv.len(), sv.len(), "video packet count");
     assert_eq!(ga.len(), sa.len(), "audio packet count");
-    assert!(gv == sv, "video packets differ (first difference at {:?})", gv.iter().zip(&sv).position(|(a, b)| a != b));
-    assert!(ga == sa, "audio packets differ (first difference at {:?})", ga.iter().zip(&sa).position(|(a, b)| a != b));
+    assert!(
+        gv == sv,
+        "video packets differ (first difference at {:?})",
+        gv.iter().zip(&sv).position(|(a, b)| a != b)
+    );
+    assert!(
+        ga == sa,
+        "audio packets differ (first difference at {:?})",
+        ga.iter().zip(&sa).position(|(a, b)| a != b)
+    );
 }
