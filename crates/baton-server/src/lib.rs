@@ -107,7 +107,7 @@ impl Handler for MediaServer {
     ) -> impl Future<Output = Result<Box<dyn MediaSink>, Rejection>> + Send {
         let result = self.hub.publish(info.app(), &request.stream_name);
         match &result {
-            Ok(_) => tracing::info!(
+            Ok(_) => tracing::debug!(
                 conn = info.id,
                 peer = %info.peer,
                 app = info.app(),
@@ -115,7 +115,7 @@ impl Handler for MediaServer {
                 kind = ?request.publish_type,
                 "publish"
             ),
-            Err(rejection) => tracing::info!(
+            Err(rejection) => tracing::debug!(
                 conn = info.id,
                 peer = %info.peer,
                 app = info.app(),
@@ -135,14 +135,14 @@ impl Handler for MediaServer {
     ) -> impl Future<Output = Result<Box<dyn PlayFeed>, Rejection>> + Send {
         let result = self.hub.play(info.app(), &request.stream_name);
         match &result {
-            Ok(_) => tracing::info!(
+            Ok(_) => tracing::debug!(
                 conn = info.id,
                 peer = %info.peer,
                 app = info.app(),
                 stream = stream_key(&request.stream_name),
                 "play"
             ),
-            Err(rejection) => tracing::info!(
+            Err(rejection) => tracing::debug!(
                 conn = info.id,
                 peer = %info.peer,
                 app = info.app(),
@@ -156,7 +156,7 @@ impl Handler for MediaServer {
     }
 
     fn on_close(&self, info: Option<&ConnectionInfo>, summary: &CloseSummary) {
-        tracing::info!(
+        tracing::debug!(
             conn = info.map(|i| i.id),
             peer = info.map(|i| tracing::field::display(i.peer)),
             app = info.map(|i| i.app()),

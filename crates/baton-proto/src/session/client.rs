@@ -577,6 +577,41 @@ impl ClientSession {
         Ok(())
     }
 
+    /// Sends receiveAudio: whether the server should send audio on this
+    /// playing stream (RTMP 1.0 section 7.2.2.2).
+    pub fn receive_audio(&mut self, stream_id: u32, flag: bool) -> Result<(), UsageError> {
+        self.send_command(stream_id, Command::ReceiveAudio { flag })
+    }
+
+    /// Sends receiveVideo (section 7.2.2.3).
+    pub fn receive_video(&mut self, stream_id: u32, flag: bool) -> Result<(), UsageError> {
+        self.send_command(stream_id, Command::ReceiveVideo { flag })
+    }
+
+    /// Sends pause (true) or unpause (false) at `millis` (section 7.2.2.8);
+    /// the server answers NetStream.Pause.Notify / NetStream.Unpause.Notify.
+    pub fn pause(&mut self, stream_id: u32, pause: bool, millis: f64) -> Result<(), UsageError> {
+        self.send_command(
+            stream_id,
+            Command::Pause {
+                transaction_id: 0.0,
+                pause,
+                millis,
+            },
+        )
+    }
+
+    /// Sends seek to `millis` (section 7.2.2.7).
+    pub fn seek(&mut self, stream_id: u32, millis: f64) -> Result<(), UsageError> {
+        self.send_command(
+            stream_id,
+            Command::Seek {
+                transaction_id: 0.0,
+                millis,
+            },
+        )
+    }
+
     /// Sends closeStream on a message stream.
     pub fn close_stream(&mut self, stream_id: u32) -> Result<(), UsageError> {
         self.send_command(

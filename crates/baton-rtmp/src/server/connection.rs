@@ -17,6 +17,7 @@
 //! checked again (reads and writes only record an `Instant`).
 
 mod dispatch;
+mod filter;
 
 use std::fmt;
 use std::future::{Future, poll_fn};
@@ -43,6 +44,7 @@ use super::{
 };
 use crate::TimeoutPhase;
 use dispatch::{DecisionFuture, poll_decision, poll_feeds};
+use filter::PlayFilter;
 
 /// Process-unique connection ids, for logs and [`ConnectionInfo::id`].
 static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
@@ -207,6 +209,9 @@ struct Driver<H, S> {
     sinks: Vec<(u32, Box<dyn MediaSink>)>,
     /// Plays, by message stream id.
     feeds: Vec<(u32, Box<dyn PlayFeed>)>,
+    /// What each playing stream asked not to receive (receiveAudio,
+    /// receiveVideo, pause).
+    filters: Vec<(u32, PlayFilter)>,
     /// Which feed is polled first next time (round robin).
     next_feed: usize,
     /// The handler decision in progress (the session holds at most one
@@ -297,6 +302,7 @@ where
             info: None,
             sinks: Vec::new(),
             feeds: Vec::new(),
+            filters: Vec::new(),
             next_feed: 0,
             decision: None,
             published: StreamNames::default(),
@@ -483,6 +489,7 @@ where
             sink.on_end(PublishEnd::ConnectionLost(reason.clone()));
         }
         self.feeds.clear();
+        self.filters.clear();
         // A failed transport takes nothing more, and neither does a peer
         // that stopped reading.
         if !matches!(close, Close::Io(_) | Close::Timeout(TimeoutPhase::Write)) {

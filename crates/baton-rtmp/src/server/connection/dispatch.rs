@@ -15,11 +15,12 @@ use tracing::{debug, info};
 
 use baton_proto::session::{RequestId, ServerEvent, UsageError};
 
-use super::{Close, Driver};
+use super::{Close, Driver, PlayFilter};
 use crate::server::{
     ConnectionInfo, FeedItem, Handler, MediaSink, PlayFeed, PlayRequest, PublishEnd,
     PublishRequest, Rejection,
 };
+use baton_proto::command::{StatusCode, StatusInfo, StatusLevel};
 
 /// What the handler decided on a request.
 pub(super) enum Decision {
@@ -187,11 +188,52 @@ where
             ServerEvent::PlayStopped { stream_id } => {
                 info!(app = self.app(), stream_id, "stopped playing");
                 self.feeds.retain(|(id, _)| *id != stream_id);
+                self.filters.retain(|(id, _)| *id != stream_id);
+            }
+            ServerEvent::Receive {
+                stream_id,
+                kind,
+                flag,
+            } => {
+                debug!(stream_id, ?kind, flag, "receive flag");
+                if let Some(filter) = self.filter(stream_id) {
+                    filter.set_receive(kind, flag);
+                }
+            }
+            ServerEvent::Pause {
+                stream_id, pause, ..
+            } => {
+                // The session answered Pause.Notify / Unpause.Notify.
+                debug!(stream_id, pause, "pause");
+                if let Some(filter) = self.filter(stream_id) {
+                    filter.set_paused(pause);
+                }
+            }
+            ServerEvent::Seek { stream_id, millis } => {
+                // A live stream cannot seek: playback goes on at the live
+                // point, which is what Seek.Notify tells the player.
+                debug!(stream_id, millis, "seek on a live stream");
+                let info = StatusInfo::new(
+                    StatusLevel::Status,
+                    StatusCode::SeekNotify,
+                    "live stream: playback continues at the live point",
+                );
+                if let Err(error) = self.session.send_status(stream_id, info) {
+                    return Some(Close::Usage(error));
+                }
             }
             ServerEvent::CloseRequested => return Some(Close::ClientClosed),
             event => debug!(?event, "session event"),
         }
         None
+    }
+
+    /// The receive flags of a playing message stream.
+    fn filter(&mut self, stream_id: u32) -> Option<&mut PlayFilter> {
+        self.filters
+            .iter_mut()
+            .find(|(id, _)| *id == stream_id)
+            .map(|(_, filter)| filter)
     }
 
     /// The handler and connection info a publish or play decision needs.
@@ -277,6 +319,7 @@ where
                 );
                 self.played.add(logged(&play.stream_name));
                 self.feeds.push((play.stream_id, feed));
+                self.filters.push((play.stream_id, PlayFilter::default()));
                 self.session.accept_play(request)
             }
             Decision::Play {
@@ -299,6 +342,11 @@ where
     pub(super) fn on_feed_item(&mut self, stream_id: u32, item: FeedItem) -> Option<Close> {
         let sent = match item {
             FeedItem::Media(message) => {
+                if let Some(filter) = self.filter(stream_id)
+                    && !filter.passes(&message)
+                {
+                    return None;
+                }
                 // The chunks are shared by every player with this chunk
                 // size and stream id: only a reference count moves.
                 let chunks = message.chunks(self.session.chunk_size(), stream_id);
