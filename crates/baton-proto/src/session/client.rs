@@ -21,7 +21,7 @@ use crate::command::{
     StatusCode, StatusInfo,
 };
 use crate::handshake::HandshakeOutcome;
-use crate::message::{Message, UserControlEvent, type_id};
+use crate::message::{Message, UserControlEvent};
 
 /// Settings of a client session.
 #[derive(Clone, Debug)]
@@ -634,10 +634,7 @@ impl ClientSession {
         if !self.connected {
             return Err(UsageError::NotConnected);
         }
-        let (chunk_stream_id, type_id) = match kind {
-            MediaKind::Audio => (csid::AUDIO, type_id::AUDIO),
-            MediaKind::Video => (csid::VIDEO, type_id::VIDEO),
-        };
+        let (chunk_stream_id, type_id) = csid::media(kind);
         self.conn.send_raw(RawMessage {
             chunk_stream_id,
             timestamp,

@@ -32,6 +32,33 @@ pub(crate) mod csid {
     pub(crate) const AUDIO: u32 = 6;
     /// Video messages.
     pub(crate) const VIDEO: u32 = 7;
+
+    /// The chunk stream and message type id of audio or video.
+    pub(crate) fn media(kind: crate::session::MediaKind) -> (u32, u8) {
+        use crate::message::type_id;
+        match kind {
+            crate::session::MediaKind::Audio => (AUDIO, type_id::AUDIO),
+            crate::session::MediaKind::Video => (VIDEO, type_id::VIDEO),
+        }
+    }
+}
+
+/// A typed message encoded into the chunk layer's form.
+fn raw_message(
+    chunk_stream_id: u32,
+    stream_id: u32,
+    timestamp: Timestamp,
+    message: &Message,
+) -> RawMessage {
+    let mut payload = BytesMut::new();
+    message.encode_payload(&mut payload);
+    RawMessage {
+        chunk_stream_id,
+        timestamp,
+        type_id: message.type_id(),
+        stream_id,
+        payload: payload.freeze(),
+    }
 }
 
 /// A message received from the peer, with its envelope.
@@ -274,15 +301,7 @@ impl Connection {
         timestamp: Timestamp,
         message: &Message,
     ) -> Result<(), UsageError> {
-        let mut payload = BytesMut::new();
-        message.encode_payload(&mut payload);
-        self.send_raw(RawMessage {
-            chunk_stream_id,
-            timestamp,
-            type_id: message.type_id(),
-            stream_id,
-            payload: payload.freeze(),
-        })
+        self.send_raw(raw_message(chunk_stream_id, stream_id, timestamp, message))
     }
 
     /// Sends a protocol control or user control message (a few bytes on
@@ -304,15 +323,7 @@ impl Connection {
         timestamp: Timestamp,
         message: &Message,
     ) -> Result<(), UsageError> {
-        let mut payload = BytesMut::new();
-        message.encode_payload(&mut payload);
-        let raw = RawMessage {
-            chunk_stream_id,
-            timestamp,
-            type_id: message.type_id(),
-            stream_id,
-            payload: payload.freeze(),
-        };
+        let raw = raw_message(chunk_stream_id, stream_id, timestamp, message);
         let mut out = BytesMut::new();
         ChunkEncoder::encode_standalone(self.encoder.chunk_size(), &raw, &mut out);
         self.send_standalone(&raw, out.freeze())

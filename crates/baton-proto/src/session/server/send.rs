@@ -9,7 +9,7 @@ use super::ServerSession;
 use crate::Timestamp;
 use crate::chunk::RawMessage;
 use crate::command::{Command, DataMessage, StatusCode, StatusInfo, StatusLevel, on_status};
-use crate::message::{self, Message, UserControlEvent, type_id};
+use crate::message::{self, Message, UserControlEvent};
 use crate::session::connection::csid;
 use crate::session::{MediaKind, UsageError};
 
@@ -68,10 +68,7 @@ impl ServerSession {
     /// fan-out can chunk a message once with
     /// [`ChunkEncoder::encode_standalone`](crate::chunk::ChunkEncoder::encode_standalone).
     pub fn media_chunk_stream(kind: MediaKind) -> (u32, u8) {
-        match kind {
-            MediaKind::Audio => (csid::AUDIO, type_id::AUDIO),
-            MediaKind::Video => (csid::VIDEO, type_id::VIDEO),
-        }
+        csid::media(kind)
     }
 
     /// Queues bytes chunked once for many connections (see
