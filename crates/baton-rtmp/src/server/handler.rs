@@ -112,6 +112,12 @@ pub trait MediaSink: Send + 'static {
     fn on_data(&mut self, timestamp: Timestamp, data: DataMessage);
     /// The publication ended. Called exactly once.
     fn on_end(self: Box<Self>, end: PublishEnd);
+
+    /// The server asked this publisher to move to another connection (it
+    /// sent RTMP Go Away or the Enhanced RTMP Reconnect Request while
+    /// draining): a new publisher of the same stream may take over before
+    /// this one has left.
+    fn on_go_away(&mut self) {}
 }
 
 /// The next thing a player's connection should send.
