@@ -17,6 +17,7 @@
 //! checked again (reads and writes only record an `Instant`).
 
 mod dispatch;
+mod drain;
 mod filter;
 
 use std::fmt;
@@ -37,7 +38,7 @@ use tracing::{Instrument, info, warn};
 use baton_proto::session::{ServerSession, SessionError, UsageError};
 
 use super::io::OutputQueue;
-use super::shutdown::ServerState;
+use super::shutdown::{Registration, ServerState, Stop};
 use super::{
     CloseSummary, ConnectionInfo, Handler, MediaSink, PlayFeed, PublishEnd, ServerConfig,
     ShutdownHandle,
@@ -108,6 +109,8 @@ enum Close {
     Feed(String),
     /// The server is stopping.
     Shutdown,
+    /// The server's drain reached its deadline with this connection open.
+    DrainDeadline,
     /// The session closed itself.
     SessionClosed,
 }
@@ -135,6 +138,7 @@ impl fmt::Display for Close {
             Close::ClientClosed => f.write_str("the client sent close"),
             Close::Feed(reason) => write!(f, "closed by the play feed: {reason}"),
             Close::Shutdown => f.write_str("server shutdown"),
+            Close::DrainDeadline => f.write_str("drain deadline"),
             Close::SessionClosed => f.write_str("session closed"),
         }
     }
@@ -145,7 +149,7 @@ const NEVER: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// `start + duration`, saturating far in the future instead of overflowing
 /// (a timeout of `Duration::MAX` means never).
-fn after(start: Instant, duration: Duration) -> Instant {
+pub(super) fn after(start: Instant, duration: Duration) -> Instant {
     start.checked_add(duration).unwrap_or_else(|| start + NEVER)
 }
 
@@ -241,8 +245,16 @@ struct Driver<H, S> {
     ping: Option<Interval>,
 
     // ---- the server ----
-    /// Keeps the state's sender alive, so the state watch never fails.
-    _shutdown: ShutdownHandle,
+    /// Keeps the state's sender alive, so the state watch never fails; the
+    /// drain counters.
+    shutdown: ShutdownHandle,
+    /// Counts this client among the connected ones (set once connect is
+    /// accepted).
+    registration: Option<Registration>,
+    /// What the drain did here: `None` before it reached this connection,
+    /// then whether the client was asked to move (Go Away or Reconnect
+    /// Request) or announced neither.
+    drain_asked: Option<bool>,
     state: watch::Receiver<ServerState>,
     /// Completes when the state changes. Owned (it waits on a clone of
     /// `state`) and kept across loop turns, so the turns of a busy player do
@@ -319,7 +331,9 @@ where
             ping,
             state_changed: state_changed(&state),
             state,
-            _shutdown: shutdown,
+            shutdown,
+            registration: None,
+            drain_asked: None,
             config,
         }
     }
@@ -394,9 +408,19 @@ where
     /// Reacts to the server's state (and marks it seen, so that the next
     /// `state_changed` waits for a newer one).
     fn check_state(&mut self) -> Option<Close> {
-        match *self.state.borrow_and_update() {
+        let state = *self.state.borrow_and_update();
+        match state {
             ServerState::Running => None,
-            ServerState::Closing => Some(Close::Shutdown),
+            ServerState::Draining => {
+                // A client still in its handshake or connect is asked once
+                // its connect is accepted.
+                if self.registration.is_some() {
+                    self.ask_to_move();
+                }
+                None
+            }
+            ServerState::Closing(Stop::Shutdown) => Some(Close::Shutdown),
+            ServerState::Closing(Stop::DrainDeadline) => Some(Close::DrainDeadline),
         }
     }
 
@@ -485,6 +509,7 @@ where
     async fn finish(mut self, close: Close) -> CloseSummary {
         let reason = close.to_string();
         self.decision = None;
+        self.registration = None;
         for (_, sink) in self.sinks.drain(..) {
             sink.on_end(PublishEnd::ConnectionLost(reason.clone()));
         }

@@ -16,6 +16,12 @@
 //! connection by `close_timeout`. A peer that breaks the protocol loses its
 //! own connection only.
 //!
+//! [`ShutdownHandle::drain`] starts a drain (for rolling restarts behind a
+//! load balancer): the listener closes, every client that announced RTMP Go
+//! Away or Enhanced RTMP Reconnect is asked to move, everyone is served
+//! until they leave, and what is left at `drain_deadline` is closed. See
+//! [`Server::run`].
+//!
 //! ```no_run
 //! use baton_rtmp::server::{Handler, Server, ServerConfig};
 //!
@@ -35,6 +41,7 @@
 //! ```
 
 mod connection;
+mod drain;
 mod handler;
 mod io;
 mod shutdown;
@@ -91,6 +98,14 @@ pub struct ServerConfig {
     /// reply, the last media) and see the peer close. After a shutdown, the
     /// server aborts connection tasks still running a second past it.
     pub close_timeout: Duration,
+    /// How long a drain ([`ShutdownHandle::drain`]) waits for clients to
+    /// leave by themselves before it closes the connections still open.
+    pub drain_deadline: Duration,
+    /// Where clients are told to go in the Enhanced RTMP Reconnect Request
+    /// of a drain (its `tcUrl`: absolute, or relative to the client's own);
+    /// `None` leaves it out, so clients reconnect to the URL they used (a
+    /// load balancer in front of several servers).
+    pub reconnect_tc_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -106,6 +121,8 @@ impl Default for ServerConfig {
             send_buffer_size: None,
             read_buffer_size: 64 << 10,
             close_timeout: Duration::from_secs(2),
+            drain_deadline: Duration::from_secs(30),
+            reconnect_tc_url: None,
         }
     }
 }
@@ -157,19 +174,28 @@ impl<H: Handler> Server<H> {
         self.listener.local_addr()
     }
 
-    /// A handle that stops the server.
+    /// A handle that drains or stops the server.
     pub fn shutdown_handle(&self) -> ShutdownHandle {
         self.shutdown.clone()
     }
 
-    /// Accepts and serves connections until shut down; then waits for the
-    /// connection tasks to end.
+    /// Accepts and serves connections until drained or shut down; then
+    /// waits for the connection tasks to end.
     ///
     /// Past `max_connections`, a new connection is closed at once (and a
     /// warning logged). A failed accept is logged and retried. After
     /// [`ShutdownHandle::shutdown`], the listener closes, every connection
     /// writes what is queued and closes (within `close_timeout`), and the
     /// tasks still running a second later are aborted.
+    ///
+    /// After [`ShutdownHandle::drain`], the listener closes (new
+    /// connections are refused) and every connection asks its client to
+    /// move (see [`ShutdownHandle`]) and keeps serving it. `run` returns
+    /// `Ok` as soon as every connection has left, or at `drain_deadline`
+    /// after closing the connections still open (reason "drain deadline"),
+    /// or, on a `shutdown` during the drain, after closing them all at
+    /// once. The drain's first and last log lines say how many clients were
+    /// asked to move, how many left by themselves and how many were cut.
     pub async fn run(self) -> std::io::Result<()> {
         let Server {
             listener,
@@ -186,7 +212,7 @@ impl<H: Handler> Server<H> {
         loop {
             match *state.borrow_and_update() {
                 ServerState::Running => {}
-                ServerState::Closing => break,
+                ServerState::Draining | ServerState::Closing(_) => break,
             }
             tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -223,7 +249,11 @@ impl<H: Handler> Server<H> {
                 Some(ended) = tasks.join_next(), if !tasks.is_empty() => log_task_end(ended),
             }
         }
+        // Closed at once, so that a load balancer sees the node gone.
         drop(listener);
+        if *state.borrow_and_update() == ServerState::Draining {
+            drain::drain(&mut tasks, &mut state, &config, &shutdown).await;
+        }
         info!(connections = tasks.len(), "shutting down");
         let grace = config.close_timeout.saturating_add(ABORT_MARGIN);
         let drained = tokio::time::timeout(grace, async {
@@ -265,7 +295,7 @@ async fn serve<H: Handler>(
 
 /// Logs a connection task that panicked (one that ended normally has
 /// logged its own close line).
-fn log_task_end(ended: Result<(), tokio::task::JoinError>) {
+pub(super) fn log_task_end(ended: Result<(), tokio::task::JoinError>) {
     if let Err(error) = ended
         && error.is_panic()
     {

@@ -251,7 +251,7 @@ where
             .map(|(_, sink)| sink)
     }
 
-    fn app(&self) -> &str {
+    pub(super) fn app(&self) -> &str {
         self.info.as_ref().map_or("-", |info| info.app())
     }
 
@@ -272,7 +272,11 @@ where
                         "connected"
                     );
                 }
-                self.session.accept_connect(request)
+                let accepted = self.session.accept_connect(request);
+                if accepted.is_ok() {
+                    self.on_connected();
+                }
+                accepted
             }
             Decision::Connect {
                 request,
@@ -289,10 +293,15 @@ where
             Decision::Publish {
                 request,
                 publish,
-                result: Ok(sink),
+                result: Ok(mut sink),
             } => {
                 info!(app = self.app(), stream = logged(&publish.stream_name),
                     kind = ?publish.publish_type, "publishing");
+                if self.drain_asked == Some(true) {
+                    // Published after the drain asked it to move: the stream
+                    // may be taken over by its next connection too.
+                    sink.on_go_away();
+                }
                 self.published.add(logged(&publish.stream_name));
                 self.sinks.push((publish.stream_id, sink));
                 self.session.accept_publish(request)
