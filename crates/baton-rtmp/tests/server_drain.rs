@@ -154,7 +154,7 @@ async fn a_client_with_caps_ex_reconnect_gets_the_reconnect_request_with_the_tc_
         let stream_id = client.create_stream().await;
         assert!(stream_id > 0);
         assert!(
-            !client.events.iter().any(|e| *e == ClientEvent::GoAway),
+            !client.events.contains(&ClientEvent::GoAway),
             "no Go Away without supportsGoAway"
         );
         server.shutdown.shutdown();
