@@ -57,7 +57,18 @@ pub struct ServerSettings {
     pub max_output_buffer: usize,
     /// Kernel send buffer per connection in bytes; 0 leaves it to the kernel.
     pub send_buffer_size: usize,
+    // ---- drain (Go Away) ----
+    /// How long a drain (first SIGTERM/Ctrl-C) waits for clients to leave
+    /// before it closes the rest, in seconds.
+    pub drain_deadline_secs: u64,
+    /// The `tcUrl` of the Enhanced RTMP Reconnect Request sent while
+    /// draining (where clients should go); empty leaves it out (clients
+    /// reconnect to the URL they used).
+    pub reconnect_tc_url: String,
 }
+
+/// Longest `server.reconnect_tc_url`, in bytes.
+const MAX_RECONNECT_TC_URL: usize = 2048;
 
 /// The `[streams]` section: what the hub keeps and how it treats players.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -264,6 +275,22 @@ impl Config {
         if s.send_buffer_size != 0 {
             range("server.send_buffer_size", s.send_buffer_size, 4096, 1 << 26)?;
         }
+        range(
+            "server.drain_deadline_secs",
+            s.drain_deadline_secs,
+            0,
+            86_400,
+        )?;
+        if s.reconnect_tc_url.len() > MAX_RECONNECT_TC_URL
+            || s.reconnect_tc_url.chars().any(char::is_control)
+        {
+            return Err(ConfigError::Invalid {
+                key: "server.reconnect_tc_url",
+                reason: format!(
+                    "must be a URL of at most {MAX_RECONNECT_TC_URL} bytes without control characters"
+                ),
+            });
+        }
 
         let t = &self.streams;
         range(
@@ -325,6 +352,8 @@ impl Config {
             max_connections: s.max_connections,
             max_output_buffer: s.max_output_buffer,
             send_buffer_size: (s.send_buffer_size > 0).then_some(s.send_buffer_size),
+            drain_deadline: Duration::from_secs(s.drain_deadline_secs),
+            reconnect_tc_url: (!s.reconnect_tc_url.is_empty()).then(|| s.reconnect_tc_url.clone()),
             ..baton_rtmp::server::ServerConfig::default()
         }
     }
@@ -394,6 +423,9 @@ mod tests {
         assert_eq!(ours.max_connections, lib.max_connections);
         assert_eq!(ours.max_output_buffer, lib.max_output_buffer);
         assert_eq!(ours.send_buffer_size, lib.send_buffer_size);
+        assert_eq!(ours.drain_deadline, lib.drain_deadline);
+        assert_eq!(ours.drain_deadline, Duration::from_secs(30));
+        assert_eq!(ours.reconnect_tc_url, None);
         assert_eq!(ours.session.session.chunk_size, 4096);
         assert_eq!(
             ours.session.session.window_ack_size,
@@ -504,6 +536,35 @@ max_skips = 0
             err.to_string(),
             "invalid value for `server.chunk_size`: must be between 128 and 65536, got 64"
         );
+    }
+
+    #[test]
+    fn drain_keys_map_to_the_server_config() {
+        let config = Config::from_toml_str(
+            "[server]\ndrain_deadline_secs = 5\nreconnect_tc_url = \"rtmp://b.example/live\"\n",
+        )
+        .unwrap();
+        let mapped = config.to_server_config();
+        assert_eq!(mapped.drain_deadline, Duration::from_secs(5));
+        assert_eq!(
+            mapped.reconnect_tc_url.as_deref(),
+            Some("rtmp://b.example/live")
+        );
+        for (text, key) in [
+            (
+                "[server]\ndrain_deadline_secs = 100000\n",
+                "server.drain_deadline_secs",
+            ),
+            (
+                "[server]\nreconnect_tc_url = \"rtmp://a\\nb\"\n",
+                "server.reconnect_tc_url",
+            ),
+        ] {
+            match Config::from_toml_str(text) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
     }
 
     #[test]
