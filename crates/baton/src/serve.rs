@@ -3,9 +3,20 @@
 //! Loads the TOML configuration (the embedded defaults when there is no
 //! file), lets `--listen` override the address, binds, says where it
 //! listens (an info log line and, for scripts, one plain
-//! `baton: listening on ADDR` line on standard error), runs until Ctrl-C or
-//! SIGTERM, then stops the server through its shutdown handle and waits
-//! for it, up to `--shutdown-timeout`.
+//! `baton: listening on ADDR` line on standard error) and runs.
+//!
+//! The first Ctrl-C or SIGTERM starts a drain (for rolling restarts): the
+//! listener closes, clients that announced RTMP Go Away or the Enhanced
+//! RTMP Reconnect capability are asked to move, everyone is served until
+//! they leave, and the server stops when the last one left or at the drain
+//! deadline (`[server] drain_deadline_secs`), closing those still there;
+//! both are a normal exit (status 0). A second Ctrl-C or SIGTERM stops at
+//! once (status 0 too).
+//!
+//! `--shutdown-timeout` bounds how long the server may take to stop after
+//! it was told to stop: after the drain deadline for a drain, after the
+//! second signal for an immediate stop. Past it, `baton serve` gives up
+//! with an error.
 //!
 //! The server itself is reached through [`MediaServer`], implemented for
 //! `baton_server::BoundServer` in `serve/media_server.rs` (and by a fake in
@@ -36,11 +47,16 @@ pub(crate) trait MediaServer: Sized {
     fn listen_addr(config: &Self::Config) -> String;
     /// Replaces the listen address.
     fn set_listen(config: &mut Self::Config, addr: &str) -> Result<()>;
+    /// The drain deadline: how long a drain waits for clients to leave.
+    fn drain_deadline(config: &Self::Config) -> Duration;
     /// Binds the listening socket.
     async fn bind(config: Self::Config) -> Result<Self>;
     /// The address actually bound (the port chosen for port 0).
     fn local_addr(&self) -> Result<SocketAddr>;
-    /// A function that asks the running server to stop.
+    /// A function that asks the running server to drain (stop accepting,
+    /// ask clients to move, stop when they left or at the drain deadline).
+    fn drainer(&self) -> Box<dyn FnOnce() + Send>;
+    /// A function that asks the running server to stop at once.
     fn stopper(&self) -> Box<dyn FnOnce() + Send>;
     /// Serves until stopped.
     async fn run(self) -> Result<()>;
@@ -50,6 +66,7 @@ pub(crate) trait MediaServer: Sized {
 pub(crate) async fn run<M: MediaServer>(args: ServeArgs, shutdown: &mut Shutdown) -> Result<()> {
     let config = load_config::<M>(args.config.as_deref(), args.listen.as_deref()).await?;
     let listen = M::listen_addr(&config);
+    let drain_deadline = M::drain_deadline(&config);
     let server = tokio::select! {
         biased;
         name = shutdown.wait() => bail!("interrupted by {name}"),
@@ -59,10 +76,11 @@ pub(crate) async fn run<M: MediaServer>(args: ServeArgs, shutdown: &mut Shutdown
     // Scripts and tests read the port from either line: keep both stable.
     info!("listening on {addr}");
     eprintln!("baton: listening on {addr}");
+    let drain = server.drainer();
     let stop = server.stopper();
     let running = server.run();
     tokio::pin!(running);
-    let name = tokio::select! {
+    let first = tokio::select! {
         result = &mut running => {
             result.context("the server stopped")?;
             info!("the server stopped by itself");
@@ -70,13 +88,37 @@ pub(crate) async fn run<M: MediaServer>(args: ServeArgs, shutdown: &mut Shutdown
         }
         name = shutdown.wait() => name,
     };
-    info!("{name}: shutting down");
-    stop();
+    let deadline = drain_deadline.as_secs_f64();
+    info!(
+        "{first}: draining: no new connections; clients that support Go Away or Reconnect \
+         are asked to move, the others are served until they leave or the drain deadline \
+         ({deadline} s); send it again to stop at once"
+    );
+    drain();
     let grace = Duration::from_secs_f64(args.shutdown_timeout);
+    let drain_limit = drain_deadline.saturating_add(grace);
+    let second = tokio::select! {
+        drained = tokio::time::timeout(drain_limit, &mut running) => match drained {
+            Ok(result) => {
+                result.context("draining")?;
+                info!("drained: stopped");
+                return Ok(());
+            }
+            Err(_) => bail!(
+                "the server did not stop within {} s of {first} (drain deadline {deadline} s \
+                 + --shutdown-timeout {} s)",
+                drain_limit.as_secs_f64(),
+                args.shutdown_timeout
+            ),
+        },
+        name = shutdown.again() => name,
+    };
+    info!("{second} again: stopping at once");
+    stop();
     match tokio::time::timeout(grace, &mut running).await {
         Ok(result) => result.context("shutting down")?,
         Err(_) => bail!(
-            "the server did not stop within {} s of {name}",
+            "the server did not stop within {} s of {second}",
             args.shutdown_timeout
         ),
     }

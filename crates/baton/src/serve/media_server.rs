@@ -1,8 +1,10 @@
 //! [`MediaServer`] for the media server of `baton-server`: its `Config`
-//! (TOML, embedded defaults, `server.listen`) and `BoundServer` (bind,
-//! local address, shutdown handle, run).
+//! (TOML, embedded defaults, `server.listen`, `server.drain_deadline_secs`)
+//! and `BoundServer` (bind, local address, drain and shutdown through its
+//! handle, run).
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use baton_server::{BoundServer, Config};
@@ -32,12 +34,21 @@ impl MediaServer for BoundServer {
         Ok(())
     }
 
+    fn drain_deadline(config: &Config) -> Duration {
+        Duration::from_secs(config.server.drain_deadline_secs)
+    }
+
     async fn bind(config: Config) -> Result<Self> {
         Ok(BoundServer::bind(config).await?)
     }
 
     fn local_addr(&self) -> Result<SocketAddr> {
         Ok(BoundServer::local_addr(self)?)
+    }
+
+    fn drainer(&self) -> Box<dyn FnOnce() + Send> {
+        let handle = self.shutdown_handle();
+        Box::new(move || handle.drain())
     }
 
     fn stopper(&self) -> Box<dyn FnOnce() + Send> {

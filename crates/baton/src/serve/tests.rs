@@ -1,6 +1,6 @@
 //! `baton serve` against a fake media server that binds a real socket on
-//! 127.0.0.1: configuration loading, the listening line, and graceful
-//! shutdown.
+//! 127.0.0.1: configuration loading, the listening line, the drain on the
+//! first signal and the immediate stop on the second.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -25,11 +25,17 @@ fn events() -> Vec<String> {
 #[derive(Debug)]
 struct FakeConfig {
     listen: String,
+    /// How long its drain takes (it ends by itself then, like a drain that
+    /// reached its deadline or whose clients left).
+    drain: Duration,
 }
 
-/// Accepts connections until stopped; a `STUBBORN` one ignores the stop.
+/// Accepts connections until drained or stopped; a `STUBBORN` one ignores
+/// both.
 struct Fake<const STUBBORN: bool> {
     listener: TcpListener,
+    drain_time: Duration,
+    drain: Arc<Notify>,
     stop: Arc<Notify>,
 }
 
@@ -39,17 +45,23 @@ impl<const STUBBORN: bool> MediaServer for Fake<STUBBORN> {
     fn default_config() -> FakeConfig {
         FakeConfig {
             listen: "0.0.0.0:1935".into(),
+            drain: Duration::from_millis(200),
         }
     }
 
     fn parse_config(toml: &str) -> Result<FakeConfig> {
-        // `listen = "ADDR"` and nothing else.
-        match toml.trim().strip_prefix("listen = ") {
-            Some(v) => Ok(FakeConfig {
-                listen: v.trim_matches('"').to_owned(),
-            }),
-            None => bail!("unknown key in {toml:?}"),
+        // `listen = "ADDR"` and `drain_ms = N` lines, nothing else.
+        let mut config = Self::default_config();
+        for line in toml.lines().filter(|l| !l.trim().is_empty()) {
+            if let Some(v) = line.trim().strip_prefix("listen = ") {
+                config.listen = v.trim_matches('"').to_owned();
+            } else if let Some(v) = line.trim().strip_prefix("drain_ms = ") {
+                config.drain = Duration::from_millis(v.parse()?);
+            } else {
+                bail!("unknown key in {toml:?}");
+            }
         }
+        Ok(config)
     }
 
     fn listen_addr(config: &FakeConfig) -> String {
@@ -62,15 +74,26 @@ impl<const STUBBORN: bool> MediaServer for Fake<STUBBORN> {
         Ok(())
     }
 
+    fn drain_deadline(config: &FakeConfig) -> Duration {
+        config.drain
+    }
+
     async fn bind(config: FakeConfig) -> Result<Self> {
         Ok(Fake {
             listener: TcpListener::bind(&config.listen).await?,
+            drain_time: config.drain,
+            drain: Arc::new(Notify::new()),
             stop: Arc::new(Notify::new()),
         })
     }
 
     fn local_addr(&self) -> Result<SocketAddr> {
         Ok(self.listener.local_addr()?)
+    }
+
+    fn drainer(&self) -> Box<dyn FnOnce() + Send> {
+        let drain = self.drain.clone();
+        Box::new(move || drain.notify_one())
     }
 
     fn stopper(&self) -> Box<dyn FnOnce() + Send> {
@@ -86,12 +109,20 @@ impl<const STUBBORN: bool> MediaServer for Fake<STUBBORN> {
                     event("stopped".into());
                     return Ok(());
                 }
+                _ = self.drain.notified(), if !STUBBORN => break,
                 accepted = self.listener.accept() => {
                     let (_, peer) = accepted?;
                     event(format!("accepted {peer}"));
                 }
             }
         }
+        event("draining".into());
+        drop(self.listener);
+        tokio::select! {
+            _ = self.stop.notified() => event("stopped".into()),
+            () = tokio::time::sleep(self.drain_time) => event("drained".into()),
+        }
+        Ok(())
     }
 }
 
@@ -115,7 +146,7 @@ async fn running_addr() -> SocketAddr {
 }
 
 #[tokio::test]
-async fn serves_until_shutdown_then_stops_through_the_handle() {
+async fn the_first_signal_drains_and_the_drain_ends_the_run() {
     EVENTS.with(|v| v.borrow_mut().clear());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let mut shutdown = Shutdown::from_future(async move {
@@ -144,7 +175,42 @@ async fn serves_until_shutdown_then_stops_through_the_handle() {
     served.unwrap();
     let ev = events();
     assert!(ev.iter().any(|e| e.starts_with("accepted")), "{ev:?}");
-    assert_eq!(ev.last().map(String::as_str), Some("stopped"));
+    let tail: Vec<&str> = ev.iter().rev().take(2).rev().map(String::as_str).collect();
+    assert_eq!(tail, ["draining", "drained"], "{ev:?}");
+}
+
+#[tokio::test]
+async fn a_second_signal_during_the_drain_stops_at_once() {
+    EVENTS.with(|v| v.borrow_mut().clear());
+    let path = std::env::temp_dir().join(format!("baton-serve-drain-{}.toml", std::process::id()));
+    // A drain that would take ten minutes.
+    std::fs::write(&path, "listen = \"127.0.0.1:0\"\ndrain_ms = 600000\n").unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let mut shutdown = Shutdown::from_channel(rx);
+    let serve = run::<Fake<false>>(args(None, Some(&path), 5.0), &mut shutdown);
+    let signals = async {
+        running_addr().await;
+        tx.send("first").await.unwrap();
+        for _ in 0..500 {
+            if events().iter().any(|e| e == "draining") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tx.send("second").await.unwrap();
+    };
+    let started = std::time::Instant::now();
+    let (served, ()) = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::join!(serve, signals)
+    })
+    .await
+    .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    served.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let ev = events();
+    let tail: Vec<&str> = ev.iter().rev().take(2).rev().map(String::as_str).collect();
+    assert_eq!(tail, ["draining", "stopped"], "{ev:?}");
 }
 
 #[tokio::test]
@@ -160,9 +226,33 @@ async fn a_server_that_does_not_stop_is_given_up_on() {
     .await
     .unwrap()
     .unwrap_err();
+    // The fake's drain deadline is 0.2 s: it is given that plus 0.2 s.
     assert_eq!(
         err.to_string(),
-        "the server did not stop within 0.2 s of test"
+        "the server did not stop within 0.4 s of test (drain deadline 0.2 s + --shutdown-timeout 0.2 s)"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_does_not_stop_after_the_second_signal_is_given_up_on() {
+    EVENTS.with(|v| v.borrow_mut().clear());
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let mut shutdown = Shutdown::from_channel(rx);
+    let serve = run::<Fake<true>>(args(Some("127.0.0.1:0"), None, 0.2), &mut shutdown);
+    let signals = async {
+        running_addr().await;
+        tx.send("first").await.unwrap();
+        tx.send("second").await.unwrap();
+    };
+    let (served, ()) = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::join!(serve, signals)
+    })
+    .await
+    .unwrap();
+    let err = served.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the server did not stop within 0.2 s of second"
     );
 }
 
