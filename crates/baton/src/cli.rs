@@ -59,8 +59,13 @@ Watch:   ffplay rtmp://HOST/live/mystream
 Every setting has an embedded default, so no file is needed; --config
 FILE reads a TOML file (for example a [server] table with listen =
 \"0.0.0.0:1935\"), and --listen overrides its address. On start the server
-prints `baton: listening on ADDR` to standard error. Ctrl-C or SIGTERM stops
-it cleanly.
+prints `baton: listening on ADDR` to standard error.
+
+The first Ctrl-C or SIGTERM drains the server: it stops accepting, asks
+every client that supports it to move (RTMP Go Away, Enhanced RTMP
+Reconnect Request), serves everyone until they leave or until
+[server] drain_deadline_secs (30 s) has passed, then exits 0. A second
+Ctrl-C or SIGTERM stops at once.
 
 Examples:
   baton serve
@@ -112,8 +117,8 @@ pub(crate) struct ServeArgs {
     /// TOML configuration file (every setting has an embedded default).
     #[arg(short, long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
-    /// After Ctrl-C or SIGTERM, how long to wait for the server to stop
-    /// before giving up.
+    /// How long the server may take to stop after the drain deadline or a
+    /// second Ctrl-C/SIGTERM, before baton gives up on it with an error.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = positive_secs)]
     pub(crate) shutdown_timeout: f64,
 }
