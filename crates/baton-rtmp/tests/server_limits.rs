@@ -24,7 +24,7 @@ use tokio::time::{Instant, timeout};
 use baton_proto::Timestamp;
 use baton_proto::session::{ClientEvent, MediaKind};
 use baton_rtmp::SharedMessage;
-use baton_rtmp::server::{FeedItem, ServerConfig};
+use baton_rtmp::server::{FeedItem, PublishEnd, ServerConfig};
 
 use client::{TestClient, WAIT};
 use handler::Record;
@@ -361,6 +361,55 @@ async fn past_max_connections_a_new_connection_is_closed_at_once() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert!(accepted, "a new connection is served once a slot is free");
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_publisher_that_stops_sending_media_is_closed() {
+    bounded(async {
+        let server = start(ServerConfig {
+            idle_timeout: Duration::from_secs(3600),
+            ping_interval: Duration::from_secs(2),
+            publisher_idle_timeout: Duration::from_secs(6),
+            ..config()
+        })
+        .await;
+        let mut publisher = TestClient::connect(server.addr).await;
+        publisher.connect_app("live").await;
+        let (stream_id, _) = publisher.publish("cam").await;
+        for i in 0..3u32 {
+            publisher
+                .send_media(
+                    stream_id,
+                    MediaKind::Video,
+                    i * 40,
+                    Bytes::from_static(&[0x17, 1, 0, 0, 0]),
+                )
+                .await;
+        }
+        let last_media = Instant::now();
+        // The client keeps answering pings, so only the media timeout can
+        // close it.
+        let open = timeout(Duration::from_secs(20), async {
+            while publisher.read_once().await.unwrap_or(false) {
+                publisher.flush().await.ok();
+            }
+        })
+        .await;
+        assert!(open.is_ok(), "the server closed the idle publisher");
+        let waited = last_media.elapsed();
+        assert!(
+            waited >= Duration::from_secs(5) && waited < Duration::from_secs(8),
+            "closed after {waited:?}"
+        );
+        let records = server.handler.log.wait_closed(1).await;
+        let (_, reason, _, _) = the_close(&records);
+        assert_eq!(reason, "publisher idle: no media for 6 s");
+        assert!(server.handler.log.records().iter().any(|r| matches!(
+            r,
+            Record::End { stream, end: PublishEnd::ConnectionLost(_) } if stream == "cam"
+        )));
     })
     .await;
 }

@@ -38,6 +38,8 @@ pub struct ServerSettings {
     pub handshake_timeout_secs: u64,
     /// A connection silent for this long is closed, in seconds.
     pub idle_timeout_secs: u64,
+    /// Seconds without audio or video after which a publisher is closed.
+    pub publisher_idle_timeout_secs: u64,
     /// Interval of the server's pings, in seconds.
     pub ping_interval_secs: u64,
     /// A connection whose output makes no progress for this long is closed,
@@ -235,6 +237,12 @@ impl Config {
             3600,
         )?;
         range("server.idle_timeout_secs", s.idle_timeout_secs, 1, 86_400)?;
+        range(
+            "server.publisher_idle_timeout_secs",
+            s.publisher_idle_timeout_secs,
+            1,
+            86_400,
+        )?;
         range("server.ping_interval_secs", s.ping_interval_secs, 1, 86_400)?;
         if s.ping_interval_secs >= s.idle_timeout_secs {
             return Err(ConfigError::Invalid {
@@ -347,6 +355,7 @@ impl Config {
             session,
             handshake_timeout: Duration::from_secs(s.handshake_timeout_secs),
             idle_timeout: Duration::from_secs(s.idle_timeout_secs),
+            publisher_idle_timeout: Duration::from_secs(s.publisher_idle_timeout_secs),
             ping_interval: Duration::from_secs(s.ping_interval_secs),
             write_timeout: Duration::from_secs(s.write_timeout_secs),
             max_connections: s.max_connections,
@@ -418,6 +427,7 @@ mod tests {
         let lib = baton_rtmp::server::ServerConfig::default();
         assert_eq!(ours.handshake_timeout, lib.handshake_timeout);
         assert_eq!(ours.idle_timeout, lib.idle_timeout);
+        assert_eq!(ours.publisher_idle_timeout, lib.publisher_idle_timeout);
         assert_eq!(ours.ping_interval, lib.ping_interval);
         assert_eq!(ours.write_timeout, lib.write_timeout);
         assert_eq!(ours.max_connections, lib.max_connections);

@@ -107,6 +107,8 @@ enum Close {
     ClientClosed,
     /// A play feed asked to disconnect the player.
     Feed(String),
+    /// A publisher sent no media for `publisher_idle_timeout`.
+    PublisherIdle(Duration),
     /// The server is stopping.
     Shutdown,
     /// The server's drain reached its deadline with this connection open.
@@ -137,6 +139,9 @@ impl fmt::Display for Close {
             Close::ConnectRejected(description) => write!(f, "connect rejected: {description}"),
             Close::ClientClosed => f.write_str("the client sent close"),
             Close::Feed(reason) => write!(f, "closed by the play feed: {reason}"),
+            Close::PublisherIdle(after) => {
+                write!(f, "publisher idle: no media for {} s", after.as_secs())
+            }
             Close::Shutdown => f.write_str("server shutdown"),
             Close::DrainDeadline => f.write_str("drain deadline"),
             Close::SessionClosed => f.write_str("session closed"),
@@ -236,7 +241,10 @@ struct Driver<H, S> {
     /// Output queued past which reading pauses.
     read_pause: usize,
     bytes_read: u64,
-    last_read: Instant,
+    pub(super) last_read: Instant,
+    /// When the last audio or video arrived (or publishing started), for
+    /// `publisher_idle_timeout` while the connection publishes.
+    pub(super) last_media: Instant,
 
     // ---- time ----
     timer: Pin<Box<Sleep>>,
@@ -326,6 +334,7 @@ where
             read_pause,
             bytes_read: 0,
             last_read: started,
+            last_media: started,
             timer: Box::pin(tokio::time::sleep_until(first_deadline)),
             armed: first_deadline,
             ping,
@@ -469,6 +478,9 @@ where
         if let Some(since) = self.out.stalled_since() {
             deadline = deadline.min(after(since, self.config.write_timeout));
         }
+        if !self.sinks.is_empty() {
+            deadline = deadline.min(after(self.last_media, self.config.publisher_idle_timeout));
+        }
         deadline
     }
 
@@ -496,6 +508,11 @@ where
         }
         if now >= after(self.last_read, self.config.idle_timeout) {
             return Some(Close::Timeout(TimeoutPhase::Read));
+        }
+        if !self.sinks.is_empty()
+            && now >= after(self.last_media, self.config.publisher_idle_timeout)
+        {
+            return Some(Close::PublisherIdle(self.config.publisher_idle_timeout));
         }
         let next = self.next_deadline();
         self.armed = next;

@@ -76,6 +76,10 @@ pub struct ServerConfig {
     /// A connection that sends nothing for this long is closed (the server
     /// pings every `ping_interval`, so a live client always answers).
     pub idle_timeout: Duration,
+    /// A publishing connection that sends no audio or video for this long
+    /// is closed (an encoder that hangs while its connection stays up would
+    /// otherwise hold its stream name forever).
+    pub publisher_idle_timeout: Duration,
     /// Interval of the server's Ping Requests.
     pub ping_interval: Duration,
     /// A connection whose queued output makes no progress for this long is
@@ -114,6 +118,7 @@ impl Default for ServerConfig {
             session: baton_proto::session::ServerConfig::default(),
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
+            publisher_idle_timeout: Duration::from_secs(20),
             ping_interval: Duration::from_secs(10),
             write_timeout: Duration::from_secs(30),
             max_connections: 10_000,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Instant;
 use tracing::{debug, info};
 
 use baton_proto::session::{RequestId, ServerEvent, UsageError};
@@ -157,10 +158,15 @@ where
                 kind,
                 timestamp,
                 payload,
-            } => match self.sink(stream_id) {
-                Some(sink) => sink.on_media(kind, timestamp, payload),
-                None => debug!(stream_id, "media on a stream without a sink"),
-            },
+            } => {
+                // The read that brought it is this frame's arrival time: no
+                // clock read per frame.
+                self.last_media = self.last_read;
+                match self.sink(stream_id) {
+                    Some(sink) => sink.on_media(kind, timestamp, payload),
+                    None => debug!(stream_id, "media on a stream without a sink"),
+                }
+            }
             ServerEvent::Data {
                 stream_id,
                 timestamp,
@@ -304,6 +310,7 @@ where
                 }
                 self.published.add(logged(&publish.stream_name));
                 self.sinks.push((publish.stream_id, sink));
+                self.last_media = Instant::now();
                 self.session.accept_publish(request)
             }
             Decision::Publish {
