@@ -33,6 +33,7 @@ mod hub;
 mod ring;
 mod sink;
 mod stream;
+mod takeover;
 mod waiters;
 
 use std::future::{Future, ready};
