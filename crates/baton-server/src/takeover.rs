@@ -275,14 +275,12 @@ impl Mapping {
         };
         let mapped = ts.wrapping_add(*offset);
         match *dedupe_until {
-            Some(until) if !mapped.is_after(until) => {
-                if timeline.contains(kind, mapped, payload) {
-                    return (Placed::Duplicate, decided);
-                }
-            }
             // Past what was forwarded before: nothing can repeat any more.
-            Some(_) => *dedupe_until = None,
-            None => {}
+            Some(until) if mapped.is_after(until) => *dedupe_until = None,
+            Some(_) if timeline.contains(kind, mapped, payload) => {
+                return (Placed::Duplicate, decided);
+            }
+            _ => {}
         }
         (Placed::At(mapped), decided)
     }
