@@ -95,6 +95,15 @@ pub struct StreamSettings {
     pub player_lag_disconnect: LagDisconnect,
     /// Most streams at once.
     pub max_streams: usize,
+    /// How long a stream outlives its publisher's lost connection (no
+    /// unpublish), waiting for a publisher of the same key to take it over,
+    /// in seconds; players are told nothing meanwhile. 0 ends the stream at
+    /// once, as an unpublish does.
+    pub reconnect_window_secs: u64,
+    /// Whether a new publisher may take over a stream whose publisher is
+    /// still connected (without it, only a publisher that was sent Go Away
+    /// can be taken over; others make the new one fail with BadName).
+    pub allow_takeover: bool,
 }
 
 /// `[streams.player_lag_disconnect]`: a player that skips more than
@@ -339,6 +348,12 @@ impl Config {
             86_400,
         )?;
         range("streams.max_streams", t.max_streams, 1, 10_000_000)?;
+        range(
+            "streams.reconnect_window_secs",
+            t.reconnect_window_secs,
+            0,
+            3600,
+        )?;
         Ok(())
     }
 
@@ -414,6 +429,8 @@ mod tests {
         assert_eq!(config.server.chunk_size, 4096);
         assert!(config.streams.gop_cache);
         assert_eq!(config.streams.gop_cache_max_bytes, 32 << 20);
+        assert_eq!(config.streams.reconnect_window_secs, 10);
+        assert!(!config.streams.allow_takeover);
         // An empty file is the defaults.
         assert_eq!(Config::from_toml_str("").unwrap(), config);
         // Each section's Default is the file's section.
@@ -527,6 +544,10 @@ max_skips = 0
             (
                 "[streams]\nmax_player_lag_ms = 0\n",
                 "streams.max_player_lag_ms",
+            ),
+            (
+                "[streams]\nreconnect_window_secs = 3601\n",
+                "streams.reconnect_window_secs",
             ),
             (
                 "[streams.player_lag_disconnect]\nwindow_secs = 0\n",

@@ -17,11 +17,14 @@
 //!
 //! After an unpublish the feed yields [`FeedItem::End`] after every message
 //! published before it (the end marker travels in the same queue), then
-//! waits for the next publisher.
+//! waits for the next publisher. A publisher's lost connection yields
+//! nothing: the feed waits through the reconnect window, and goes on with
+//! the publisher that takes over as if nothing happened (or gets the end
+//! when the window passes with nobody back).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use baton_proto::session::MediaKind;
@@ -136,8 +139,18 @@ impl PlayFeed for StreamFeed {
             // The clock, read once per batch outside the lock: entries
             // appended after this count as just arrived.
             let now = Instant::now();
+            let mut expired = None;
+            let mut woken = Vec::new();
             let step = {
                 let mut state = self.stream.lock();
+                if state.vacancy.is_some() {
+                    // A reconnect window that passed with no timer to close
+                    // it (the hub driven without a runtime): checked lazily.
+                    expired = state.expire_due(now);
+                    if expired.is_some() {
+                        state.waiters.take_all(&mut woken);
+                    }
+                }
                 let step = cursor.step(&mut state, Some(cx), now);
                 if matches!(step, Step::Item(_)) {
                     // Take what else is ready while holding the lock once.
@@ -150,6 +163,10 @@ impl PlayFeed for StreamFeed {
                 }
                 step
             };
+            if let Some(waited) = expired {
+                woken.into_iter().for_each(Waker::wake);
+                crate::takeover::log_expired(&self.stream, waited);
+            }
             match step {
                 // The lock is released: a data message is cloned outside it.
                 Step::Item(entry) => return Poll::Ready(entry.into_item()),

@@ -5,17 +5,25 @@
 //! feed waits. A stream with neither publisher nor players is removed. The
 //! hub lock is only taken to find, create or remove a stream, always before
 //! a stream's own lock (never the other way round).
+//!
+//! A stream whose publisher's connection was lost waits for the reconnect
+//! window; a publisher of the same key within it takes the stream over, as
+//! does one whose current publisher was sent Go Away (or any, with
+//! `allow_takeover`). See [`crate::takeover`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Waker;
 
 use baton_proto::command::StatusCode;
 use baton_rtmp::server::Rejection;
+use tokio::time::Instant;
 
 use crate::config::StreamSettings;
 use crate::feed::{LagRule, StreamFeed};
 use crate::sink::StreamSink;
 use crate::stream::{Stream, StreamKey, StreamStats};
+use crate::takeover;
 
 /// Counts over the whole hub.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,7 +45,7 @@ pub struct StreamHub {
 #[derive(Debug)]
 pub(crate) struct HubInner {
     streams: Mutex<HashMap<StreamKey, Arc<Stream>>>,
-    settings: StreamSettings,
+    pub(crate) settings: StreamSettings,
     rule: LagRule,
 }
 
@@ -91,8 +99,12 @@ impl StreamHub {
 
     /// Starts publishing `stream_name` (its `?query` is not part of the
     /// key) in `app`. Refused with `NetStream.Publish.BadName` while the
-    /// stream has a publisher, and with `NetStream.Publish.Rejected` when
-    /// the hub holds `max_streams` streams.
+    /// stream has a connected publisher (unless that one was sent Go Away,
+    /// or `allow_takeover` is set: then the new publisher takes over and the
+    /// old one's sink becomes inert), and with `NetStream.Publish.Rejected`
+    /// when the hub holds `max_streams` streams. A stream waiting for its
+    /// lost publisher (within the reconnect window) is taken over: its
+    /// players continue with no end and no new start.
     pub fn publish(&self, app: &str, stream_name: &str) -> Result<StreamSink, Rejection> {
         let key = StreamKey::new(app, stream_name);
         if key.name.is_empty() {
@@ -108,18 +120,49 @@ impl StreamHub {
                 "too many streams on this server",
             ));
         };
-        {
+        let mut wake: Vec<Waker> = Vec::new();
+        let (id, expired, took_over) = {
             let mut state = stream.lock();
-            if state.publishing {
-                return Err(Rejection::new(
-                    StatusCode::PublishBadName,
-                    format!("{} is already being published", stream.key),
-                ));
+            // A window that passed with no timer to close it (no runtime).
+            let expired = state.expire_due(Instant::now());
+            if expired.is_some() {
+                state.waiters.take_all(&mut wake);
             }
-            state.begin_publication();
-        }
+            let took_over = if state.publishing {
+                if !(state.moving || self.inner.settings.allow_takeover) {
+                    return Err(Rejection::new(
+                        StatusCode::PublishBadName,
+                        format!("{} is already being published", stream.key),
+                    ));
+                }
+                Some(if state.moving {
+                    "from a publisher sent Go Away"
+                } else {
+                    "from a connected publisher (allow_takeover)"
+                })
+            } else {
+                state
+                    .vacancy
+                    .as_ref()
+                    .map(|_| "within the reconnect window")
+            };
+            let id = match took_over {
+                Some(_) => state.take_over(),
+                None => state.begin_publication(),
+            };
+            (id, expired, took_over)
+        };
         drop(streams);
-        Ok(StreamSink::new(stream, self.inner.clone()))
+        for waker in wake {
+            waker.wake();
+        }
+        if let Some(waited) = expired {
+            takeover::log_expired(&stream, waited);
+        }
+        if let Some(from) = took_over {
+            tracing::info!(stream = %stream.key, from, "publisher took over the stream");
+        }
+        Ok(StreamSink::new(stream, self.inner.clone(), id))
     }
 
     /// Starts playing `stream_name` (its `?query` is not part of the key)

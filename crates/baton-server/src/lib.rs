@@ -15,6 +15,11 @@
 //! - [`StreamHub`]: streams by (application, stream key); one publisher per
 //!   stream, players before or after it.
 //! - [`StreamSink`] / [`StreamFeed`]: a publisher's and a player's side.
+//! - A stream outlives its publisher's lost connection for
+//!   `streams.reconnect_window_secs`; a new publisher of the same key takes
+//!   it over without players noticing (timestamps mapped onto the stream's,
+//!   unchanged headers not re-sent). A publisher sent Go Away
+//!   ([`MediaSink::on_go_away`]) can be taken over while still connected.
 //! - [`MediaServer`]: the [`Handler`] that routes connections to the hub;
 //!   [`BoundServer`] binds and runs it.
 //!
@@ -33,6 +38,7 @@ mod hub;
 mod ring;
 mod sink;
 mod stream;
+mod takeover;
 mod waiters;
 
 use std::future::{Future, ready};

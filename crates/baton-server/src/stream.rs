@@ -7,20 +7,27 @@
 //! same instant: nothing published is missed or sent twice between the two.
 //! Publishing is O(1) whatever the number of players (plus waking them),
 //! and never waits for a player.
+//!
+//! A stream outlives its publisher's lost connection for the reconnect
+//! window, and a new publisher may take it over (see [`crate::takeover`]):
+//! each publisher has an id, and only the current one's messages count.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use baton_proto::Timestamp;
 use baton_proto::command::{DataMessage, handler};
 use baton_proto::session::MediaKind;
 use baton_rtmp::SharedMessage;
+use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::config::StreamSettings;
 use crate::gop::GopCache;
 use crate::ring::{DataFrame, Entry, MediaClass, Ring, Slot};
+use crate::takeover::{Mapping, Placed, Timeline, Vacancy, header_changed};
 use crate::waiters::Waiters;
 
 /// A stream's identity: the application and the stream name without its
@@ -54,6 +61,9 @@ impl fmt::Display for StreamKey {
 pub struct StreamStats {
     /// Whether a publisher is live.
     pub publishing: bool,
+    /// Whether the stream lost its publisher's connection and waits, within
+    /// the reconnect window, for a publisher to take it over.
+    pub awaiting_publisher: bool,
     /// Players attached (waiting or playing).
     pub players: usize,
     /// Messages in the player queue.
@@ -111,10 +121,40 @@ pub(crate) struct Join {
     pub(crate) wait_keyframe: bool,
 }
 
+/// What became of a frame or header of the current publisher.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Published {
+    /// Sent to players; `rebased` is the offset this frame decided for a
+    /// publisher that took over (when not zero).
+    Forwarded {
+        /// The offset added to the publisher's timestamps.
+        rebased: Option<u32>,
+    },
+    /// A publisher that took over re-sent a frame already forwarded.
+    Duplicate,
+    /// A publisher that took over sent the stream's current header again:
+    /// kept, not re-sent.
+    SameHeader,
+}
+
 /// The state behind a stream's lock.
 #[derive(Debug)]
 pub(crate) struct StreamState {
+    /// A publisher is connected.
     pub(crate) publishing: bool,
+    /// The current publisher's id (while `publishing`).
+    publisher: u64,
+    /// Ids handed out.
+    publishers_seen: u64,
+    /// The current publisher was asked to move (Go Away): another publisher
+    /// may take over before it leaves.
+    pub(crate) moving: bool,
+    /// The stream lost its publisher and waits for it within the window.
+    pub(crate) vacancy: Option<Vacancy>,
+    /// What was forwarded, to place a publisher that takes over.
+    timeline: Timeline,
+    /// How the current publication's timestamps are mapped.
+    mapping: Mapping,
     pub(crate) players: usize,
     pub(crate) metadata: Option<Stored>,
     pub(crate) video_header: Option<Stored>,
@@ -137,6 +177,12 @@ impl StreamState {
     fn new(settings: &StreamSettings) -> StreamState {
         StreamState {
             publishing: false,
+            publisher: 0,
+            publishers_seen: 0,
+            moving: false,
+            vacancy: None,
+            timeline: Timeline::default(),
+            mapping: Mapping::Fresh,
             players: 0,
             metadata: None,
             video_header: None,
@@ -158,14 +204,27 @@ impl StreamState {
         }
     }
 
-    /// Neither publisher nor players: the stream can go.
+    /// A publisher is connected, or the stream waits for one to come back.
+    pub(crate) fn is_live(&self) -> bool {
+        self.publishing || self.vacancy.is_some()
+    }
+
+    /// Neither publisher (nor a wait for one) nor players: the stream can
+    /// go.
     pub(crate) fn is_idle(&self) -> bool {
-        !self.publishing && self.players == 0
+        !self.is_live() && self.players == 0
+    }
+
+    /// Whether `publisher` is the stream's connected publisher (a publisher
+    /// that was taken over is not).
+    pub(crate) fn is_current(&self, publisher: u64) -> bool {
+        self.publishing && self.publisher == publisher
     }
 
     pub(crate) fn stats(&self) -> StreamStats {
         StreamStats {
             publishing: self.publishing,
+            awaiting_publisher: self.vacancy.is_some(),
             players: self.players,
             queued_messages: self.ring.len(),
             queued_bytes: self.ring.bytes(),
@@ -175,15 +234,63 @@ impl StreamState {
         }
     }
 
-    /// A publisher starts.
-    pub(crate) fn begin_publication(&mut self) {
+    /// A publisher starts a new publication; returns its id.
+    pub(crate) fn begin_publication(&mut self) -> u64 {
+        self.new_publisher(Mapping::Fresh)
+    }
+
+    /// A publisher takes the publication over (from a lost publisher, or
+    /// from one that is moving); returns its id. Players see no end and no
+    /// new start.
+    pub(crate) fn take_over(&mut self) -> u64 {
+        if let Some(vacancy) = self.vacancy.take() {
+            vacancy.cancel();
+        }
+        let mapping = Mapping::takeover(&self.timeline);
+        self.new_publisher(mapping)
+    }
+
+    fn new_publisher(&mut self, mapping: Mapping) -> u64 {
+        self.publishers_seen += 1;
+        self.publisher = self.publishers_seen;
         self.publishing = true;
+        self.moving = false;
+        self.mapping = mapping;
+        self.publisher
+    }
+
+    /// The publisher's connection was lost: the stream waits for the window.
+    pub(crate) fn lose_publisher(&mut self, vacancy: Vacancy) {
+        self.publishing = false;
+        self.moving = false;
+        if let Some(old) = self.vacancy.replace(vacancy) {
+            old.cancel();
+        }
+    }
+
+    /// Ends the publication if the stream waits for its publisher and the
+    /// window has passed at `now`; returns how long it waited.
+    pub(crate) fn expire_due(&mut self, now: Instant) -> Option<Duration> {
+        if self.vacancy.as_ref()?.deadline > now {
+            return None;
+        }
+        let vacancy = self.vacancy.take()?;
+        let waited = now.saturating_duration_since(vacancy.since);
+        vacancy.cancel();
+        self.end_publication();
+        Some(waited)
     }
 
     /// The publisher stopped: an end marker follows everything it sent, and
     /// what a player needed to start on this publication is forgotten.
     pub(crate) fn end_publication(&mut self) {
         self.publishing = false;
+        self.moving = false;
+        if let Some(vacancy) = self.vacancy.take() {
+            vacancy.cancel();
+        }
+        self.timeline.reset();
+        self.mapping = Mapping::Fresh;
         let ends_before = self.ends_total;
         self.ends_total += 1;
         self.append(Slot {
@@ -200,8 +307,49 @@ impl StreamState {
         self.last_keyframe = None;
     }
 
-    /// Audio or video from the publisher.
-    pub(crate) fn publish_media(&mut self, msg: Arc<SharedMessage>, class: MediaClass) {
+    /// Audio or video from the current publisher, placed on the stream's
+    /// timeline. A publisher that took over has its timestamps mapped, its
+    /// re-sent frames dropped and its unchanged sequence headers kept
+    /// without being re-sent.
+    pub(crate) fn publish_media(
+        &mut self,
+        kind: MediaKind,
+        timestamp: Timestamp,
+        payload: Bytes,
+        class: MediaClass,
+    ) -> Published {
+        let (timestamp, rebased) = if class == MediaClass::SequenceHeader {
+            let current = match kind {
+                MediaKind::Video => &self.video_header,
+                MediaKind::Audio => &self.audio_header,
+            };
+            let current = current.as_ref().and_then(|stored| match &stored.entry {
+                Entry::Media { msg, .. } => Some(&msg.payload()[..]),
+                _ => None,
+            });
+            if !header_changed(&self.mapping, class, current, &payload) {
+                return Published::SameHeader;
+            }
+            (self.mapping.config_ts(timestamp), None)
+        } else {
+            match self
+                .mapping
+                .frame(kind, timestamp, &payload, &self.timeline)
+            {
+                (Placed::Duplicate, _) => return Published::Duplicate,
+                (Placed::At(timestamp), rebased) => (timestamp, rebased),
+            }
+        };
+        let msg = Arc::new(SharedMessage::new(kind, timestamp, payload));
+        if class != MediaClass::SequenceHeader {
+            self.timeline.record(&msg);
+        }
+        self.push_media(msg, class);
+        Published::Forwarded { rebased }
+    }
+
+    /// Appends a media message and keeps what joiners need.
+    fn push_media(&mut self, msg: Arc<SharedMessage>, class: MediaClass) {
         let arrived = Instant::now();
         let kind = msg.kind();
         let seq = self.ring.tail();
@@ -252,8 +400,11 @@ impl StreamState {
     /// A data message from the publisher. Metadata (`@setDataFrame
     /// onMetaData` or `onMetaData`) is kept for joiners and sent as
     /// `onMetaData`, the form players expect; `@clearDataFrame onMetaData`
-    /// forgets it; other data messages pass through.
+    /// forgets it; other data messages pass through. A publisher that took
+    /// over has the timestamp mapped, and metadata equal to the current one
+    /// is kept without being re-sent.
     pub(crate) fn publish_data(&mut self, timestamp: Timestamp, data: DataMessage) {
+        let timestamp = self.mapping.config_ts(timestamp);
         let (data, is_metadata) = match data {
             DataMessage::SetDataFrame { name, value } if name == handler::ON_META_DATA => {
                 (DataMessage::OnMetaData(value), true)
@@ -274,6 +425,13 @@ impl StreamState {
             }
             other => (other, false),
         };
+        if is_metadata
+            && self.mapping.is_takeover()
+            && matches!(&self.metadata, Some(Stored { entry: Entry::Data(old), .. }) if old.data == data)
+        {
+            tracing::debug!("takeover: same metadata kept, not re-sent");
+            return;
+        }
         let entry = Entry::Data(Arc::new(DataFrame { timestamp, data }));
         if is_metadata {
             self.metadata = Some(Stored {
@@ -292,7 +450,7 @@ impl StreamState {
     pub(crate) fn join(&mut self) -> Join {
         self.players += 1;
         let mut snapshot = VecDeque::new();
-        if self.publishing {
+        if self.is_live() {
             snapshot.reserve(3 + self.gop.len());
             for header in [&self.metadata, &self.video_header, &self.audio_header]
                 .into_iter()
@@ -313,7 +471,7 @@ impl StreamState {
             ends_seen: self.ends_total,
             // A player waiting before any coded video starts at the first
             // frame, exactly as published.
-            wait_keyframe: self.publishing
+            wait_keyframe: self.is_live()
                 && self.has_video
                 && self.coded_video
                 && !self.gop.has_start(),

@@ -155,10 +155,22 @@ fn end_comes_after_every_message_then_the_feed_waits_for_the_next_publisher() {
     // A player joining now gets no trace of the first publication.
     let mut late = hub.play("live", "s").unwrap();
     assert_eq!(drain(&mut late), expected);
-    // A sink dropped without on_end still ends the publication.
+    // A sink dropped without on_end is a lost connection: the players are
+    // told nothing, the stream waits for its publisher to come back.
     drop(publisher);
-    assert_eq!(drain(&mut feed), ["end"]);
-    assert_eq!(drain(&mut late), ["end"]);
+    assert!(drain(&mut feed).is_empty());
+    assert!(drain(&mut late).is_empty());
+    let stats = hub.stream_stats("live", "s").unwrap();
+    assert_eq!((stats.publishing, stats.awaiting_publisher), (false, true));
+    // With no reconnect window, it ends the publication at once.
+    let mut s = settings();
+    s.reconnect_window_secs = 0;
+    let hub = StreamHub::new(&s);
+    let mut feed = hub.play("live", "s").unwrap();
+    let mut publisher = Publisher::new(hub.publish("live", "s").unwrap());
+    publisher.headers();
+    drop(publisher);
+    assert_eq!(drain(&mut feed), ["vsh", "ash", "end"]);
 }
 
 #[test]
@@ -176,7 +188,9 @@ fn a_second_publisher_is_refused_until_the_first_unpublishes() {
     first.end();
     let again = hub.publish("live", "key").unwrap();
     assert_eq!(hub.stats().publishers, 3);
-    drop((again, other_app, other_key));
+    for sink in [again, other_app, other_key] {
+        Publisher::new(sink).end();
+    }
     assert_eq!(hub.stats(), HubStats::default());
 
     let err = hub.publish("live", "?x=1").unwrap_err();
@@ -222,6 +236,8 @@ fn play_before_publish_waits_then_starts_with_everything() {
 fn streams_are_bounded_and_removed_when_idle() {
     let mut s = settings();
     s.max_streams = 2;
+    // Dropped sinks end their publication at once (no reconnect window).
+    s.reconnect_window_secs = 0;
     let hub = StreamHub::new(&s);
     let a = hub.publish("live", "a").unwrap();
     let b = hub.play("live", "b").unwrap();
