@@ -86,6 +86,18 @@ audio and video sequence headers of later passes are sent only when they
 differ from the last ones sent (a file's configuration is the same each
 time, and decoders need not reset).
 
+When a server asks publishers to move (RTMP Go Away, or the Enhanced RTMP
+Reconnect Request), baton keeps sending to it while it connects elsewhere:
+to the server the request names, else to the next URL given (cyclically),
+else to the same URL again (as behind a TCP load balancer). At the next
+video keyframe it sends the metadata and sequence headers, then the
+keyframe and what follows, to the new server, and closes the old
+connection without unpublishing: no frame is lost or sent twice. If the old
+connection dies first, media is held (up to --max-handover-buffer seconds)
+and sent from the last keyframe on. Every URL publishes the first URL's
+stream name (with its query); the others may leave it out, and naming
+another stream is an error.
+
 When standard error is a terminal a progress line shows the media time sent
 and the bitrate. At the end of the input the stream is unpublished
 (FCUnpublish, deleteStream) and baton exits with status 0; Ctrl-C does the
@@ -93,13 +105,21 @@ same.
 
 Examples:
   baton publish movie.flv rtmp://localhost/live/key
-  baton publish --loop --no-pace clip.flv rtmp://localhost:1936/live/test";
+  baton publish --loop --no-pace clip.flv rtmp://localhost:1936/live/test
+  baton publish movie.flv rtmp://a.example/live/key rtmp://b.example/live";
 
 const PLAY_HELP: &str = "\
 Writes an FLV file: the header, the stream's onMetaData as a script tag,
 then every audio and video tag with the timestamp it arrived with. Stops
 when the publisher ends the stream, after --duration seconds of media, or
 on Ctrl-C; the file is complete and valid in every case.
+
+When the server asks players to move (RTMP Go Away, or the Enhanced RTMP
+Reconnect Request), baton plays the same stream on a new connection (where
+the request says, else the same URL), keeps reading the old one until the
+new one plays, and leaves out what it already wrote (media not later than
+the last written of its kind, repeated identical metadata and sequence
+headers), so the file stays continuous.
 
 Examples:
   baton play rtmp://localhost/live/key -o out.flv
@@ -129,9 +149,11 @@ pub(crate) struct PublishArgs {
     /// FLV file to send, or - for standard input.
     #[arg(value_name = "INPUT")]
     pub(crate) input: String,
-    /// Where to publish: rtmp://HOST[:PORT]/APP/STREAM.
-    #[arg(value_name = "URL")]
-    pub(crate) url: String,
+    /// Where to publish: rtmp://HOST[:PORT]/APP/STREAM. More URLs are
+    /// where to move when a server asks (Go Away): they publish the first
+    /// URL's stream, and may leave it out (rtmp://HOST[:PORT]/APP).
+    #[arg(value_name = "URL", required = true, num_args = 1..)]
+    pub(crate) urls: Vec<String>,
     /// Send as fast as possible instead of at the pace of the timestamps.
     #[arg(long)]
     pub(crate) no_pace: bool,
@@ -141,6 +163,10 @@ pub(crate) struct PublishArgs {
     /// Seconds allowed for connecting and for each reply of the server.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = positive_secs)]
     pub(crate) timeout: f64,
+    /// Most seconds of media held while moving to a new server after the
+    /// old connection was lost; past it, publishing fails.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = positive_secs)]
+    pub(crate) max_handover_buffer: f64,
 }
 
 /// `baton play`.
@@ -202,10 +228,21 @@ mod tests {
         match cli.command {
             Command::Publish(a) => {
                 assert!(a.repeat && !a.no_pace);
-                assert_eq!((a.input.as_str(), a.url.as_str()), ("-", "rtmp://h/a/s"));
+                assert_eq!(
+                    (a.input.as_str(), a.urls.as_slice()),
+                    ("-", &["rtmp://h/a/s".to_owned()][..])
+                );
+                assert_eq!(a.max_handover_buffer, 30.0);
             }
             other => panic!("{other:?}"),
         }
+        let cli = Cli::try_parse_from(["baton", "publish", "in.flv", "rtmp://a/l/s", "rtmp://b/l"])
+            .unwrap();
+        match cli.command {
+            Command::Publish(a) => assert_eq!(a.urls, ["rtmp://a/l/s", "rtmp://b/l"]),
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["baton", "publish", "in.flv"]).is_err());
         let cli =
             Cli::try_parse_from(["baton", "play", "rtmp://h/a/s", "--duration", "2.5"]).unwrap();
         match cli.command {

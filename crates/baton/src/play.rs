@@ -6,6 +6,10 @@
 //! output is flushed and complete, and the exit status is 0. A connection
 //! that the server drops before the stream ended is an error (the file
 //! written so far is still valid).
+//!
+//! On Go Away or a Reconnect Request the stream is played again on a new
+//! connection and what was already written is left out
+//! ([`reconnect`], [`dedup`]).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -17,12 +21,13 @@ use baton_rtmp::{RtmpError, RtmpUrl, TimeoutPhase, split_stream_query};
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, sleep_until};
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 use crate::cli::PlayArgs;
 use crate::record::{FlvRecorder, Step, StopReason};
 use crate::shutdown::Shutdown;
 use crate::stream_name;
+use reconnect::ReconnectingPlayer;
 
 /// Output is written once this much is buffered...
 const WRITE_BATCH: usize = 64 * 1024;
@@ -136,21 +141,18 @@ pub(crate) async fn run(args: PlayArgs, shutdown: &mut Shutdown) -> Result<()> {
             .await
             .with_context(|| format!("cannot play {key:?} on {}", url.tc_url()))
     };
-    let mut player = tokio::select! {
+    let player = tokio::select! {
         biased;
         name = shutdown.wait() => bail!("interrupted by {name}"),
         p = connect => p?,
     };
+    let mut player = ReconnectingPlayer::new(player, url.clone(), stream.clone(), config);
     info!(url = %url, output = %output, "playing");
     // Media seconds; clap keeps them above 0 and below a year.
     let duration_ms = args.duration.map(|s| (s * 1000.0).round() as u64);
     let recorded = record(&mut player, &mut out, duration_ms, shutdown).await;
     // Leave on purpose (deleteStream), also when the stream is still on.
-    match tokio::time::timeout(CLOSE_TIMEOUT, player.close()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => debug!("closing the player: {e}"),
-        Err(_) => debug!("closing the player timed out"),
-    }
+    player.close().await;
     let written = recorded
         .map_err(|e| explain_idle(e, args.idle_timeout))
         .with_context(|| format!("recording into {output}"))?;
@@ -281,10 +283,17 @@ fn log_signal(signal: &ServerSignal) {
             description = status.description.as_deref().unwrap_or(""),
             "server status"
         ),
-        ServerSignal::GoAway => warn!("the server sent Go Away; playing on until it closes"),
+        ServerSignal::GoAway => info!("the server sent Go Away; moving to a new connection"),
+        ServerSignal::ReconnectRequest { tc_url, .. } => info!(
+            tc_url = tc_url.as_deref().unwrap_or("(same)"),
+            "the server asked to reconnect; moving to a new connection"
+        ),
         other => debug!(signal = ?other, "server signal"),
     }
 }
+
+mod dedup;
+mod reconnect;
 
 #[cfg(test)]
 mod tests;

@@ -1,11 +1,16 @@
-//! `baton publish INPUT URL`: send an FLV file or standard input to an RTMP
-//! server, paced by the tags' timestamps.
+//! `baton publish INPUT URL [URL...]`: send an FLV file or standard input
+//! to an RTMP server, paced by the tags' timestamps.
 //!
 //! The script tag `onMetaData` goes out as `@setDataFrame onMetaData` (what
 //! a server stores and hands to players), other script tags as the data
 //! messages they are, audio and video tags as media with their timestamps.
 //! At the end of the input (or on Ctrl-C / SIGTERM) the publication is
 //! ended on purpose: FCUnpublish, deleteStream.
+//!
+//! The publisher is a [`ReconnectingPublisher`]: when a server sends Go Away
+//! or a Reconnect Request it moves to the URL the request names, else to
+//! the next URL given, else to the same one, at a keyframe and with no frame
+//! lost (see [`publish_targets`] for how the URLs name the stream).
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -17,10 +22,12 @@ use baton_proto::flv::{FlvTag, TagType};
 use baton_proto::limits::AmfLimits;
 use baton_proto::media::{Metadata, audio_is_sequence_header, video_is_sequence_header};
 use baton_proto::session::MediaKind;
-use baton_rtmp::client::{ClientConfig, Connection, Publisher, ServerSignal};
-use baton_rtmp::{PublishType, RtmpError, RtmpUrl, split_stream_query};
+use baton_rtmp::client::{
+    ClientConfig, HandoverConfig, HandoverError, ReconnectingPublisher, ServerSignal,
+};
+use baton_rtmp::{RtmpUrl, split_stream_query};
 use bytes::Bytes;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::AsyncRead;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
@@ -35,29 +42,37 @@ use crate::stream_name;
 /// How long ending the publication may take after an error.
 const FINISH_AFTER_ERROR: Duration = Duration::from_secs(2);
 
-/// Where the tags go: a [`Publisher`], or a fake in tests.
+/// Where the tags go: a [`ReconnectingPublisher`], or a fake in tests.
 pub(crate) trait MediaSink {
+    /// What sending fails with.
+    type Error: std::error::Error + Send + Sync + 'static;
     /// Sends audio or video.
     async fn send_media(
         &mut self,
         kind: MediaKind,
         timestamp: Timestamp,
         payload: Bytes,
-    ) -> Result<(), RtmpError>;
+    ) -> Result<(), Self::Error>;
     /// Sends a data message.
-    async fn send_data(&mut self, timestamp: Timestamp, data: DataMessage)
-    -> Result<(), RtmpError>;
-    /// A signal the server sent, if any (does not wait).
+    async fn send_data(
+        &mut self,
+        timestamp: Timestamp,
+        data: DataMessage,
+    ) -> Result<(), Self::Error>;
+    /// A signal the server sent that the sink did not act on, if any (does
+    /// not wait).
     fn take_signal(&mut self) -> Option<ServerSignal>;
 }
 
-impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> MediaSink for Publisher<S> {
+impl MediaSink for ReconnectingPublisher {
+    type Error = HandoverError;
+
     async fn send_media(
         &mut self,
         kind: MediaKind,
         timestamp: Timestamp,
         payload: Bytes,
-    ) -> Result<(), RtmpError> {
+    ) -> Result<(), HandoverError> {
         self.send(kind, timestamp, payload).await
     }
 
@@ -65,13 +80,40 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> MediaSink for Publisher
         &mut self,
         timestamp: Timestamp,
         data: DataMessage,
-    ) -> Result<(), RtmpError> {
-        Publisher::send_data(self, timestamp, data).await
+    ) -> Result<(), HandoverError> {
+        ReconnectingPublisher::send_data(self, timestamp, data).await
     }
 
     fn take_signal(&mut self) -> Option<ServerSignal> {
-        Publisher::take_signal(self)
+        // Go Away and Reconnect Request start handovers; the rest is logged
+        // by the publisher.
+        None
     }
+}
+
+/// The URLs of `baton publish` and the stream they publish: the first URL
+/// names it (with its query, sent as given on every server); the others
+/// name the same stream or none (`rtmp://HOST/APP`), and naming another is
+/// an error, so that a typo does not publish elsewhere unnoticed.
+pub(crate) fn publish_targets(args: &[String]) -> Result<(Vec<RtmpUrl>, String)> {
+    let urls = args
+        .iter()
+        .map(|a| RtmpUrl::parse(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let first = urls
+        .first()
+        .ok_or_else(|| anyhow!("no URL to publish to"))?;
+    let stream = stream_name(first)?;
+    for url in &urls[1..] {
+        if let Some(other) = url.stream.as_deref()
+            && other != stream
+        {
+            bail!(
+                "{url} names stream {other:?}, but the first URL names {stream:?}: every URL publishes the same stream (leave it out of the others)"
+            );
+        }
+    }
+    Ok((urls, stream))
 }
 
 /// How to send.
@@ -106,8 +148,8 @@ pub(crate) struct Totals {
 
 /// Runs `baton publish`.
 pub(crate) async fn run(args: PublishArgs, shutdown: &mut Shutdown) -> Result<()> {
-    let url = RtmpUrl::parse(&args.url)?;
-    let stream = stream_name(&url)?;
+    let (urls, stream) = publish_targets(&args.urls)?;
+    let url = urls[0].clone();
     let input = Input::from_arg(&args.input);
     if args.repeat && !input.can_rewind() {
         bail!("--loop needs a file: standard input cannot be read twice");
@@ -124,20 +166,22 @@ pub(crate) async fn run(args: PublishArgs, shutdown: &mut Shutdown) -> Result<()
         reply_timeout: Duration::from_secs_f64(args.timeout),
         ..ClientConfig::default()
     };
+    let handover = HandoverConfig {
+        max_handover_buffer: Duration::from_secs_f64(args.max_handover_buffer),
+        ..HandoverConfig::default()
+    };
     let header = source.header();
     debug!(input = %input, audio = header.has_audio, video = header.has_video, "FLV header");
     info!(url = %url, input = %input, "connecting");
     let connect = async {
-        let conn = Connection::connect(&url, &config)
-            .await
-            .with_context(|| format!("cannot connect to {}", url.tc_url()))?;
-        conn.publish(&stream, PublishType::Live)
+        ReconnectingPublisher::connect(&urls, &stream, config, handover)
             .await
             .with_context(|| {
+                let tc_urls: Vec<String> = urls.iter().map(RtmpUrl::tc_url).collect();
                 format!(
                     "cannot publish {:?} on {}",
                     split_stream_query(&stream).0,
-                    url.tc_url()
+                    tc_urls.join(" or ")
                 )
             })
     };
@@ -146,7 +190,7 @@ pub(crate) async fn run(args: PublishArgs, shutdown: &mut Shutdown) -> Result<()
         name = shutdown.wait() => bail!("interrupted by {name}"),
         p = connect => p?,
     };
-    info!(url = %url, input = %input, "publishing");
+    info!(url = %publisher.current_url(), input = %input, "publishing");
     let options = PumpOptions {
         pace: !args.no_pace,
         max_gap: DEFAULT_MAX_GAP,
@@ -154,6 +198,8 @@ pub(crate) async fn run(args: PublishArgs, shutdown: &mut Shutdown) -> Result<()
         progress: std::io::stderr().is_terminal(),
     };
     let result = pump(&mut publisher, source, &input, &options, shutdown).await;
+    let handovers = publisher.handover_stats();
+    let last_url = publisher.current_url().clone();
     let totals = match result {
         Ok(totals) => {
             publisher.finish().await.context("ending the publication")?;
@@ -172,8 +218,9 @@ pub(crate) async fn run(args: PublishArgs, shutdown: &mut Shutdown) -> Result<()
         }
     };
     info!(
-        url = %url,
+        url = %last_url,
         tags = totals.tags,
+        handovers = handovers.completed,
         bytes = totals.bytes,
         media = %progress::clock_time(totals.media_ms),
         passes = totals.passes,
@@ -386,16 +433,14 @@ fn log_signal(signal: &ServerSignal) {
             description = status.description.as_deref().unwrap_or(""),
             "server status"
         ),
-        ServerSignal::GoAway => {
-            info!("the server sent Go Away; this publisher stays on its connection")
-        }
+        ServerSignal::GoAway => info!("the server sent Go Away"),
         ServerSignal::ReconnectRequest {
             tc_url,
             description,
         } => info!(
             tc_url = tc_url.as_deref().unwrap_or("(same)"),
             description = description.as_deref().unwrap_or(""),
-            "the server asked to reconnect; this publisher stays on its connection"
+            "the server asked to reconnect"
         ),
         other => debug!(signal = ?other, "server signal"),
     }

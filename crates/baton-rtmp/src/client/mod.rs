@@ -7,6 +7,9 @@
 //!        +-- publish(name, type) -> Publisher   send / send_data / take_signal
 //!        |                                     finish | abandon
 //!        +-- play(name)          -> Player      next() -> PlayerEvent
+//!
+//!  ReconnectingPublisher::connect(urls, name, ..)   follows Go Away and
+//!        Reconnect Request to a new connection, no frame lost or doubled
 //! ```
 //!
 //! A [`ClientSession`](baton_proto::session::ClientSession) speaks the
@@ -18,9 +21,12 @@
 
 mod connection;
 mod driver;
+mod handover;
 mod output;
 mod player;
 mod publisher;
+mod reconnecting;
+mod replay;
 mod signal;
 
 #[cfg(test)]
@@ -34,8 +40,10 @@ use baton_proto::session::MediaKind;
 use bytes::Bytes;
 
 pub use connection::Connection;
+pub use handover::{HandoverConfig, HandoverError, HandoverState, HandoverStats};
 pub use player::Player;
 pub use publisher::Publisher;
+pub use reconnecting::ReconnectingPublisher;
 pub use signal::ServerSignal;
 
 /// Client settings. Every limit has a safe default.

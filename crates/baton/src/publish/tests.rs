@@ -4,6 +4,7 @@
 use super::*;
 use baton_proto::amf0::Value;
 use baton_proto::flv::{FlvHeader, FlvWriter};
+use baton_rtmp::RtmpError;
 use bytes::BytesMut;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::oneshot;
@@ -47,6 +48,8 @@ impl FakeSink {
 }
 
 impl MediaSink for FakeSink {
+    type Error = RtmpError;
+
     async fn send_media(
         &mut self,
         kind: MediaKind,
@@ -429,4 +432,30 @@ async fn errors_say_which_tag_and_why() {
         "{err:#}"
     );
     assert_eq!(sink.sent.len(), 6);
+}
+
+#[test]
+fn every_url_publishes_the_first_urls_stream() {
+    let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let (urls, stream) = publish_targets(&args(&[
+        "rtmp://a:1936/live/key?token=1",
+        "rtmp://b/live",
+        "rtmp://c/live/key?token=1",
+    ]))
+    .unwrap();
+    assert_eq!(stream, "key?token=1");
+    let hosts: Vec<&str> = urls.iter().map(|u| u.host.as_str()).collect();
+    assert_eq!(hosts, ["a", "b", "c"]);
+    let err = publish_targets(&args(&["rtmp://a/live/key", "rtmp://b/live/other"]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("\"other\"") && err.contains("\"key\""),
+        "{err}"
+    );
+    assert!(
+        publish_targets(&args(&["rtmp://a/live"])).is_err(),
+        "no stream"
+    );
+    assert!(publish_targets(&args(&["rtmp://a/live/k", "http://b"])).is_err());
 }
