@@ -24,6 +24,8 @@ pub struct Config {
     pub server: ServerSettings,
     /// Streams: GOP cache, player queues, lag handling.
     pub streams: StreamSettings,
+    /// Relay push: forward published streams to upstream servers.
+    pub relay: RelaySettings,
 }
 
 /// The `[server]` section: connections and the protocol.
@@ -115,6 +117,75 @@ pub struct LagDisconnect {
     pub max_skips: u32,
     /// The window, in seconds.
     pub window_secs: u64,
+}
+
+/// The `[relay]` section: every stream published here (of the listed
+/// applications) is pushed to each upstream URL, with the same stream name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelaySettings {
+    /// Upstream URLs, `rtmp://origin[:port]/app` (no stream name); empty:
+    /// no relay.
+    pub push: Vec<String>,
+    /// Only streams of these applications are relayed; empty: all.
+    pub apps: Vec<String>,
+    /// How long a refused or failed upstream publish is retried (the origin
+    /// may still hold the stream for the previous ingest node), in seconds.
+    pub retry_secs: u64,
+    /// Most payload bytes a relay holds while its upstream publish is not
+    /// accepted yet.
+    pub max_buffer_bytes: usize,
+}
+
+/// Most `relay.push` URLs.
+pub const MAX_RELAY_PUSH: usize = 16;
+
+impl Default for RelaySettings {
+    /// The `[relay]` section of `default.toml`.
+    fn default() -> Self {
+        Config::default().relay
+    }
+}
+
+impl RelaySettings {
+    /// Checks the URLs, the applications and the bounds.
+    fn validate(&self) -> Result<(), ConfigError> {
+        range("relay.push", self.push.len(), 0, MAX_RELAY_PUSH)?;
+        for url in &self.push {
+            match baton_rtmp::RtmpUrl::parse(url) {
+                Ok(parsed) if parsed.stream.is_none() => {}
+                Ok(_) => {
+                    return Err(ConfigError::Invalid {
+                        key: "relay.push",
+                        reason: format!(
+                            "{url:?} names a stream: give rtmp://host[:port]/app (the stream name is the local one)"
+                        ),
+                    });
+                }
+                Err(e) => {
+                    return Err(ConfigError::Invalid {
+                        key: "relay.push",
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+        range("relay.apps", self.apps.len(), 0, 1024)?;
+        if self.apps.iter().any(|a| a.is_empty()) {
+            return Err(ConfigError::Invalid {
+                key: "relay.apps",
+                reason: "an application name cannot be empty".to_owned(),
+            });
+        }
+        range("relay.retry_secs", self.retry_secs, 0, 3600)?;
+        range(
+            "relay.max_buffer_bytes",
+            self.max_buffer_bytes,
+            64 << 10,
+            1 << 30,
+        )?;
+        Ok(())
+    }
 }
 
 /// A configuration that cannot be used.
@@ -354,6 +425,7 @@ impl Config {
             0,
             3600,
         )?;
+        self.relay.validate()?;
         Ok(())
     }
 
@@ -593,6 +665,35 @@ max_skips = 0
         ] {
             match Config::from_toml_str(text) {
                 Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn relay_keys_are_read_and_checked() {
+        let config = Config::default();
+        assert!(config.relay.push.is_empty() && config.relay.apps.is_empty());
+        assert_eq!(config.relay.retry_secs, 15);
+        assert_eq!(RelaySettings::default(), config.relay);
+        let config = Config::from_toml_str(
+            "[relay]\npush = [\"rtmp://origin:1936/live\"]\napps = [\"live\"]\nretry_secs = 3\n",
+        )
+        .unwrap();
+        assert_eq!(config.relay.push, ["rtmp://origin:1936/live"]);
+        assert_eq!(config.relay.apps, ["live"]);
+        assert_eq!(config.relay.retry_secs, 3);
+        for text in [
+            "[relay]\npush = [\"http://origin/live\"]\n",
+            "[relay]\npush = [\"rtmp://origin/live/key\"]\n",
+            "[relay]\napps = [\"\"]\n",
+            "[relay]\nretry_secs = 4000\n",
+            "[relay]\nmax_buffer_bytes = 10\n",
+        ] {
+            match Config::from_toml_str(text) {
+                Err(ConfigError::Invalid { key, .. }) => {
+                    assert!(key.starts_with("relay."), "{text}")
+                }
                 other => panic!("{text}: {other:?}"),
             }
         }

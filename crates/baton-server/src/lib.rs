@@ -22,6 +22,9 @@
 //!   ([`MediaSink::on_go_away`]) can be taken over while still connected.
 //! - [`MediaServer`]: the [`Handler`] that routes connections to the hub;
 //!   [`BoundServer`] binds and runs it.
+//! - [`Relays`]: relay push of every published stream to upstream servers
+//!   (`[relay] push`), Go Away-aware, ended without FCUnpublish when this
+//!   server drains ([`relay`]).
 //!
 //! A joining player gets the metadata, the video and audio sequence headers,
 //! then the GOP cache from its keyframe, then live messages, with nothing
@@ -35,6 +38,7 @@ pub mod config;
 mod feed;
 mod gop;
 mod hub;
+pub mod relay;
 mod ring;
 mod sink;
 mod stream;
@@ -53,6 +57,7 @@ use baton_rtmp::server::{
 pub use config::{Config, ConfigError};
 pub use feed::StreamFeed;
 pub use hub::{HubStats, StreamHub};
+pub use relay::Relays;
 pub use sink::StreamSink;
 pub use stream::{StreamKey, StreamStats};
 
@@ -81,19 +86,27 @@ pub enum ServerError {
 #[derive(Clone, Debug)]
 pub struct MediaServer {
     hub: StreamHub,
+    relays: Relays,
 }
 
 impl MediaServer {
-    /// A server with an empty hub.
+    /// A server with an empty hub, relaying to `config.relay.push`.
+    /// (`Config::validate` checks the URLs; one that does not parse is
+    /// left out with a warning.)
     pub fn new(config: &Config) -> MediaServer {
-        MediaServer {
-            hub: StreamHub::new(&config.streams),
-        }
+        let hub = StreamHub::new(&config.streams);
+        let relays = Relays::new(&config.relay, hub.clone());
+        MediaServer { hub, relays }
     }
 
     /// Its streams.
     pub fn hub(&self) -> &StreamHub {
         &self.hub
+    }
+
+    /// Its relays.
+    pub fn relays(&self) -> &Relays {
+        &self.relays
     }
 }
 
@@ -112,6 +125,10 @@ impl Handler for MediaServer {
         request: &PublishRequest,
     ) -> impl Future<Output = Result<Box<dyn MediaSink>, Rejection>> + Send {
         let result = self.hub.publish(info.app(), &request.stream_name);
+        if result.is_ok() {
+            // Before the sink is returned: the relay misses no message.
+            self.relays.on_publish(info.app(), &request.stream_name);
+        }
         match &result {
             Ok(_) => tracing::debug!(
                 conn = info.id,
@@ -185,6 +202,7 @@ fn stream_key(stream_name: &str) -> &str {
 pub struct BoundServer {
     server: Server<MediaServer>,
     hub: StreamHub,
+    relays: Relays,
 }
 
 impl BoundServer {
@@ -193,11 +211,17 @@ impl BoundServer {
         config.validate()?;
         let handler = MediaServer::new(&config);
         let hub = handler.hub().clone();
+        let relays = handler.relays().clone();
         let addr = config.server.listen;
         let server = Server::bind(addr, config.to_server_config(), handler)
             .await
             .map_err(|source| ServerError::Bind { addr, source })?;
-        Ok(BoundServer { server, hub })
+        relays.attach(server.shutdown_handle());
+        Ok(BoundServer {
+            server,
+            hub,
+            relays,
+        })
     }
 
     /// The address it listens on (with the port chosen when the
@@ -216,9 +240,17 @@ impl BoundServer {
         &self.hub
     }
 
-    /// Serves until shut down.
+    /// Its relays (for stats).
+    pub fn relays(&self) -> &Relays {
+        &self.relays
+    }
+
+    /// Serves until shut down; then lets the relays send what they hold
+    /// and end (bounded, see [`Relays::wait`]).
     pub async fn run(self) -> Result<(), ServerError> {
-        self.server.run().await?;
+        let result = self.server.run().await;
+        self.relays.wait().await;
+        result?;
         Ok(())
     }
 }

@@ -67,10 +67,16 @@ Reconnect Request), serves everyone until they leave or until
 [server] drain_deadline_secs (30 s) has passed, then exits 0. A second
 Ctrl-C or SIGTERM stops at once.
 
+--push rtmp://origin/live relays every stream published here to the origin
+(same stream name), following its Go Away. When this server drains, a
+relay whose publisher has moved away leaves the origin without an
+unpublish, so the origin keeps the stream for the next ingest node.
+
 Examples:
   baton serve
   baton serve --listen 127.0.0.1:1936
-  baton serve --config baton.toml";
+  baton serve --config baton.toml
+  baton serve --push rtmp://origin.example/live";
 
 const PUBLISH_HELP: &str = "\
 INPUT is an FLV file, or - for standard input, so that FFmpeg can encode
@@ -141,6 +147,11 @@ pub(crate) struct ServeArgs {
     /// second Ctrl-C/SIGTERM, before baton gives up on it with an error.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = positive_secs)]
     pub(crate) shutdown_timeout: f64,
+    /// Relay every published stream to this upstream server,
+    /// rtmp://HOST[:PORT]/APP (same stream name; repeat for several);
+    /// added to the configuration's [relay] push.
+    #[arg(long, value_name = "URL")]
+    pub(crate) push: Vec<String>,
 }
 
 /// `baton publish`.
@@ -219,7 +230,21 @@ mod tests {
             Command::Serve(a) => {
                 assert_eq!(a.listen.as_deref(), Some("127.0.0.1:0"));
                 assert!(a.config.is_none());
+                assert!(a.push.is_empty());
             }
+            other => panic!("{other:?}"),
+        }
+        let cli = Cli::try_parse_from([
+            "baton",
+            "serve",
+            "--push",
+            "rtmp://o1/live",
+            "--push",
+            "rtmp://o2:1936/live",
+        ])
+        .unwrap();
+        match cli.command {
+            Command::Serve(a) => assert_eq!(a.push, ["rtmp://o1/live", "rtmp://o2:1936/live"]),
             other => panic!("{other:?}"),
         }
         let cli =

@@ -1,7 +1,9 @@
-//! `baton serve [--listen ADDR] [--config FILE]`: run the media server.
+//! `baton serve [--listen ADDR] [--config FILE] [--push URL]...`: run the
+//! media server.
 //!
 //! Loads the TOML configuration (the embedded defaults when there is no
-//! file), lets `--listen` override the address, binds, says where it
+//! file), lets `--listen` override the address, adds each `--push` URL to
+//! the relay's upstreams (`[relay] push`), binds, says where it
 //! listens (an info log line and, for scripts, one plain
 //! `baton: listening on ADDR` line on standard error) and runs.
 //!
@@ -47,6 +49,11 @@ pub(crate) trait MediaServer: Sized {
     fn listen_addr(config: &Self::Config) -> String;
     /// Replaces the listen address.
     fn set_listen(config: &mut Self::Config, addr: &str) -> Result<()>;
+    /// Adds an upstream URL to relay every published stream to (`--push`).
+    fn add_push(config: &mut Self::Config, url: &str) -> Result<()> {
+        let _ = config;
+        bail!("relaying to {url} is not supported by this server")
+    }
     /// The drain deadline: how long a drain waits for clients to leave.
     fn drain_deadline(config: &Self::Config) -> Duration;
     /// Binds the listening socket.
@@ -64,7 +71,10 @@ pub(crate) trait MediaServer: Sized {
 
 /// Runs `baton serve` with the media server `M`.
 pub(crate) async fn run<M: MediaServer>(args: ServeArgs, shutdown: &mut Shutdown) -> Result<()> {
-    let config = load_config::<M>(args.config.as_deref(), args.listen.as_deref()).await?;
+    let mut config = load_config::<M>(args.config.as_deref(), args.listen.as_deref()).await?;
+    for url in &args.push {
+        M::add_push(&mut config, url).with_context(|| format!("--push {url}"))?;
+    }
     let listen = M::listen_addr(&config);
     let drain_deadline = M::drain_deadline(&config);
     let server = tokio::select! {

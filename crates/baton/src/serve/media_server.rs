@@ -1,5 +1,6 @@
 //! [`MediaServer`] for the media server of `baton-server`: its `Config`
-//! (TOML, embedded defaults, `server.listen`, `server.drain_deadline_secs`)
+//! (TOML, embedded defaults, `server.listen`, `server.drain_deadline_secs`,
+//! `relay.push`)
 //! and `BoundServer` (bind, local address, drain and shutdown through its
 //! handle, run).
 
@@ -31,6 +32,12 @@ impl MediaServer for BoundServer {
         config.server.listen = addr
             .parse()
             .with_context(|| format!("{addr:?} is not an address like 127.0.0.1:1935"))?;
+        Ok(())
+    }
+
+    fn add_push(config: &mut Config, url: &str) -> Result<()> {
+        config.relay.push.push(url.to_owned());
+        config.validate()?;
         Ok(())
     }
 

@@ -128,6 +128,7 @@ impl<const STUBBORN: bool> MediaServer for Fake<STUBBORN> {
 
 fn args(listen: Option<&str>, config: Option<&Path>, shutdown_timeout: f64) -> ServeArgs {
     ServeArgs {
+        push: Vec::new(),
         listen: listen.map(str::to_owned),
         config: config.map(Path::to_path_buf),
         shutdown_timeout,
@@ -312,4 +313,21 @@ async fn loads_the_file_then_applies_listen() {
         format!("{err:#}"),
         "--listen nowhere: invalid socket address syntax"
     );
+}
+
+#[test]
+fn push_urls_are_added_to_the_relay_and_checked() {
+    use baton_server::{BoundServer, Config};
+    let mut config = Config::default();
+    <BoundServer as MediaServer>::add_push(&mut config, "rtmp://origin:1936/live").unwrap();
+    <BoundServer as MediaServer>::add_push(&mut config, "rtmp://other/live").unwrap();
+    assert_eq!(
+        config.relay.push,
+        ["rtmp://origin:1936/live", "rtmp://other/live"]
+    );
+    let err = <BoundServer as MediaServer>::add_push(&mut config, "http://x/live").unwrap_err();
+    assert!(format!("{err:#}").contains("relay.push"), "{err:#}");
+    // A server without relays refuses it.
+    let mut fake = Fake::<false>::default_config();
+    assert!(Fake::<false>::add_push(&mut fake, "rtmp://o/live").is_err());
 }
