@@ -147,8 +147,13 @@ pub struct BatonServer {
 impl BatonServer {
     /// Starts `baton serve --listen 127.0.0.1:0` plus `extra` arguments.
     pub fn start(extra: &[&str]) -> BatonServer {
+        Self::start_at("127.0.0.1:0", extra)
+    }
+
+    /// Starts `baton serve --listen ADDR` plus `extra` arguments.
+    pub fn start_at(listen: &str, extra: &[&str]) -> BatonServer {
         let mut cmd = Command::new(baton_bin());
-        cmd.args(["serve", "--listen", "127.0.0.1:0"]).args(extra);
+        cmd.args(["serve", "--listen", listen]).args(extra);
         cmd.env("RUST_LOG", "info");
         let proc = Proc::spawn("baton serve", cmd);
         let line = proc.wait_for_line(Duration::from_secs(20), |l| {
