@@ -17,7 +17,7 @@
 //!
 //! - The origin may refuse the publish (BadName while the previous ingest
 //!   node's relay still holds the stream): it is retried with backoff
-//!   (100 ms to 2 s) for `relay.retry_secs`, and what the feed yields
+//!   (50 ms to 250 ms: a refusal during a takeover clears within a few hundred milliseconds, when the previous relay has flushed and left) for `relay.retry_secs`, and what the feed yields
 //!   meanwhile is held (at most `relay.max_buffer_bytes`), so nothing is
 //!   lost.
 //! - An unpublish here (the feed's end, also after a reconnect window that
@@ -54,9 +54,9 @@ use crate::stream::StreamKey;
 /// checks whether this server is leaving.
 const CHECK_INTERVAL: Duration = Duration::from_millis(100);
 /// First wait before retrying a refused upstream publish.
-const RETRY_INITIAL: Duration = Duration::from_millis(100);
+const RETRY_INITIAL: Duration = Duration::from_millis(50);
 /// Longest wait between two upstream publish attempts.
-const RETRY_MAX: Duration = Duration::from_secs(2);
+const RETRY_MAX: Duration = Duration::from_millis(250);
 /// What a held data message counts for in `relay.max_buffer_bytes`.
 const DATA_COST: usize = 256;
 /// Added to `relay.retry_secs` for how long [`Relays::wait`] lets relays
