@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use baton_proto::flv::{FlvReader, FlvTag, TagType};
+use baton_proto::flv::TagType;
 use support::*;
 
 const SOURCE_SECS: u32 = 20;
@@ -57,25 +57,11 @@ fn ffmpeg_publisher(src: &Path, url: &str) -> Proc {
     )
 }
 
-fn baton(name: &str, args: &[&str]) -> Proc {
-    let mut cmd = Command::new(baton_bin());
-    cmd.args(args).env("RUST_LOG", "info");
-    Proc::spawn(name, cmd)
-}
-
 /// Waits until the server logged that a player is playing `stream`.
 fn wait_for_player(server: &BatonServer, stream: &str) {
     server.proc.wait_for_line(Duration::from_secs(20), |l| {
         l.contains("play") && l.contains(stream) && !l.contains("publish")
     });
-}
-
-fn media_tags(path: &Path) -> Vec<FlvTag> {
-    let data = std::fs::read(path).unwrap();
-    let (_, tags) = FlvReader::read_all(&data, 16 << 20).unwrap();
-    tags.into_iter()
-        .filter(|t| t.tag_type != TagType::Script)
-        .collect()
 }
 
 fn finish_ok(proc: &mut Proc, limit: Duration) {

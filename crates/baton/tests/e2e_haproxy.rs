@@ -6,12 +6,9 @@
 mod support;
 
 use std::net::TcpListener;
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use baton_proto::flv::{FlvReader, FlvTag, TagType};
-use baton_proto::media;
 use support::*;
 
 fn have_haproxy() -> bool {
@@ -26,28 +23,6 @@ fn have_haproxy() -> bool {
         eprintln!("\n*** SKIPPING e2e_haproxy: haproxy not found (apt-get install haproxy). ***\n");
     }
     ok
-}
-
-fn baton(name: &str, args: &[&str]) -> Proc {
-    let mut cmd = Command::new(baton_bin());
-    cmd.args(args).env("RUST_LOG", "info");
-    Proc::spawn(name, cmd)
-}
-
-fn media_tags(path: &Path) -> Vec<FlvTag> {
-    let data = std::fs::read(path).unwrap();
-    let (_, tags) = FlvReader::read_all(&data, 16 << 20).unwrap();
-    tags.into_iter()
-        .filter(|t| t.tag_type != TagType::Script)
-        .collect()
-}
-
-fn is_config(tag: &FlvTag) -> bool {
-    match tag.tag_type {
-        TagType::Video => media::video_is_sequence_header(&tag.data),
-        TagType::Audio => media::audio_is_sequence_header(&tag.data),
-        TagType::Script => true,
-    }
 }
 
 #[test]
@@ -145,28 +120,5 @@ fn behind_haproxy_a_publisher_lands_on_the_other_node_with_no_frame_lost() {
     );
     drop(haproxy);
 
-    let sent = media_tags(&src);
-    let got_a = media_tags(&out_a);
-    let got_b = media_tags(&out_b);
-    let b_media: Vec<&FlvTag> = got_b.iter().skip_while(|t| is_config(t)).collect();
-    assert!(
-        !got_a.is_empty() && !b_media.is_empty(),
-        "both nodes carried part of the stream"
-    );
-    let joined: Vec<&FlvTag> = got_a.iter().chain(b_media.iter().copied()).collect();
-    assert_eq!(
-        joined.len(),
-        sent.len(),
-        "every frame exactly once (A: {}, B: {})",
-        got_a.len(),
-        b_media.len()
-    );
-    for (i, (g, s)) in joined.iter().zip(&sent).enumerate() {
-        assert_eq!(
-            (g.tag_type, g.timestamp),
-            (s.tag_type, s.timestamp),
-            "tag {i}"
-        );
-        assert!(g.data == s.data, "tag {i}: payload differs");
-    }
+    assert_handover_recordings(&src, &out_a, &out_b);
 }

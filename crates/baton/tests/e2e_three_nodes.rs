@@ -13,12 +13,6 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-fn baton(name: &str, args: &[&str]) -> Proc {
-    let mut cmd = Command::new(baton_bin());
-    cmd.args(args).env("RUST_LOG", "info");
-    Proc::spawn(name, cmd)
-}
-
 fn ingest(origin: &BatonServer, listen: &str) -> BatonServer {
     BatonServer::start_at(listen, &["--push", &origin.url("live")])
 }

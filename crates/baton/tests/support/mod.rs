@@ -396,3 +396,67 @@ pub fn assert_same_packets(source: &Path, got: &Path) {
         ga.iter().zip(&sa).position(|(a, b)| a != b)
     );
 }
+
+/// Runs `baton ARGS...` with info logs, stderr captured.
+pub fn baton(name: &str, args: &[&str]) -> Proc {
+    let mut cmd = Command::new(baton_bin());
+    cmd.args(args).env("RUST_LOG", "info");
+    Proc::spawn(name, cmd)
+}
+
+/// The audio and video tags of an FLV file (script tags left out).
+pub fn media_tags(path: &Path) -> Vec<baton_proto::flv::FlvTag> {
+    use baton_proto::flv::{FlvReader, TagType};
+    let data = std::fs::read(path).unwrap();
+    let (_, tags) = FlvReader::read_all(&data, 16 << 20).unwrap();
+    tags.into_iter()
+        .filter(|t| t.tag_type != TagType::Script)
+        .collect()
+}
+
+/// Asserts that what a player on the first node recorded, followed by what
+/// a player on the second recorded (past the decoder configuration the
+/// publisher re-sent there), is exactly the source: every audio and video
+/// tag once, in order, same timestamps, same bytes; and that the second
+/// part starts on a keyframe.
+pub fn assert_handover_recordings(source: &Path, first: &Path, second: &Path) {
+    use baton_proto::flv::{FlvTag, TagType};
+    use baton_proto::media;
+    let is_config = |tag: &FlvTag| match tag.tag_type {
+        TagType::Video => media::video_is_sequence_header(&tag.data),
+        TagType::Audio => media::audio_is_sequence_header(&tag.data),
+        TagType::Script => true,
+    };
+    let sent = media_tags(source);
+    let got_a = media_tags(first);
+    let got_b = media_tags(second);
+    let b_media: Vec<&FlvTag> = got_b.iter().skip_while(|t| is_config(t)).collect();
+    assert!(
+        !got_a.is_empty() && !b_media.is_empty(),
+        "both nodes carried part of the stream"
+    );
+    let first_video = b_media
+        .iter()
+        .find(|t| t.tag_type == TagType::Video)
+        .expect("video on the second node");
+    assert!(
+        media::video_is_keyframe(&first_video.data),
+        "the second node's part starts on a keyframe"
+    );
+    let joined: Vec<&FlvTag> = got_a.iter().chain(b_media.iter().copied()).collect();
+    assert_eq!(
+        joined.len(),
+        sent.len(),
+        "every frame exactly once (first: {}, second: {})",
+        got_a.len(),
+        b_media.len()
+    );
+    for (i, (g, s)) in joined.iter().zip(&sent).enumerate() {
+        assert_eq!(
+            (g.tag_type, g.timestamp),
+            (s.tag_type, s.timestamp),
+            "tag {i}"
+        );
+        assert!(g.data == s.data, "tag {i}: payload differs");
+    }
+}
