@@ -45,6 +45,11 @@ impl PlayFilter {
 
     /// Whether this message goes to the player.
     pub(super) fn passes(&mut self, message: &SharedMessage) -> bool {
+        // The per-frame, per-player path: a player that set no flag (almost
+        // all of them) costs one branch, no look at the payload.
+        if !(self.paused || self.no_audio || self.no_video || self.video_needs_keyframe) {
+            return true;
+        }
         let payload = message.payload();
         match message.kind() {
             MediaKind::Audio => {
