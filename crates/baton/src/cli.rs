@@ -152,6 +152,10 @@ pub(crate) struct ServeArgs {
     /// added to the configuration's [relay] push.
     #[arg(long, value_name = "URL")]
     pub(crate) push: Vec<String>,
+    /// Threads that serve connections (default: one per CPU core). 1 runs
+    /// everything on one thread, like a single nginx worker.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) threads: Option<u16>,
 }
 
 /// `baton publish`.
