@@ -140,7 +140,8 @@ fn baton_publish_to_baton_play_carries_identical_payloads() {
         return;
     }
     let src = source_flv(SOURCE_SECS);
-    let server = BatonServer::start(&[]);
+    // One thread for everything (the benchmark's one-core mode).
+    let server = BatonServer::start(&["--threads", "1"]);
     let dir = Scratch::new("baton-baton");
     let out = dir.path("out.flv");
     let url = server.url("live/bb");

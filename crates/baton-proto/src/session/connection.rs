@@ -158,6 +158,17 @@ impl Connection {
         Ok(())
     }
 
+    /// Frees the input buffer once everything in it was decoded: a
+    /// connection that only receives acknowledgements and pings (a player,
+    /// an idle client) then holds no input memory between reads, instead of
+    /// the capacity of its largest read. A publisher pays one allocation
+    /// per read.
+    pub(crate) fn release_input(&mut self) {
+        if self.input.is_empty() && self.input.capacity() > 0 {
+            self.input = BytesMut::new();
+        }
+    }
+
     /// Advances the handshake with the buffered input. Returns the outcome
     /// once, when it completes.
     pub(crate) fn drive_handshake(
@@ -361,7 +372,9 @@ impl Connection {
 
     fn flush_scratch(&mut self) {
         if !self.scratch.is_empty() {
-            let bytes = self.scratch.split().freeze();
+            // The whole buffer goes (not `split`, whose remainder would
+            // keep the allocation alive for as long as the connection).
+            let bytes = std::mem::take(&mut self.scratch).freeze();
             self.output_len += bytes.len();
             self.output.push_back(bytes);
         }

@@ -29,15 +29,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use bytes::BytesMut;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::watch;
 use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
 use tracing::{Instrument, info, warn};
 
 use baton_proto::session::{ServerSession, SessionError, UsageError};
 
-use super::io::OutputQueue;
+use super::io::{OutputQueue, poll_read_scratch};
 use super::shutdown::{Registration, ServerState, Stop};
 use super::{
     CloseSummary, ConnectionInfo, Handler, MediaSink, PlayFeed, PublishEnd, ServerConfig,
@@ -82,6 +81,8 @@ where
         tracing::debug!("connection accepted");
         let mut driver = Driver::new(id, io, peer, config, handler, shutdown);
         let close = driver.run().await;
+        // (By reference: a `self` moved into `finish` would be a second
+        // copy of the driver in this task's future.)
         driver.finish(close).await
     }
     .instrument(span)
@@ -156,6 +157,11 @@ const NEVER: Duration = Duration::from_secs(100 * 365 * 86_400);
 /// (a timeout of `Duration::MAX` means never).
 pub(super) fn after(start: Instant, duration: Duration) -> Instant {
     start.checked_add(duration).unwrap_or_else(|| start + NEVER)
+}
+
+/// Milliseconds since `started`, wrapping at 32 bits (a session's clock).
+fn now_ms(started: Instant) -> u32 {
+    started.elapsed().as_millis() as u32
 }
 
 /// Waits for the next ping tick, or forever when pings are off.
@@ -236,7 +242,6 @@ struct Driver<H, S> {
     // ---- I/O ----
     reader: ReadHalf<S>,
     writer: WriteHalf<S>,
-    read_buf: BytesMut,
     out: OutputQueue,
     /// Output queued past which reading pauses.
     read_pause: usize,
@@ -316,7 +321,6 @@ where
             id,
             peer,
             session: ServerSession::new(config.session.clone()),
-            read_buf: BytesMut::with_capacity(config.read_buffer_size.max(1)),
             handler,
             started,
             info: None,
@@ -350,7 +354,7 @@ where
     /// The session's clock: milliseconds since the connection started,
     /// wrapping at 32 bits.
     fn now_ms(&self) -> u32 {
-        self.started.elapsed().as_millis() as u32
+        now_ms(self.started)
     }
 
     /// Runs the connection until something ends it.
@@ -370,10 +374,16 @@ where
             let reading = queued < self.read_pause;
             let writing = self.out.wants_write();
             let deciding = self.decision.is_some();
+            let (read_size, started) = (self.config.read_buffer_size, self.started);
             tokio::select! {
-                read = self.reader.read_buf(&mut self.read_buf), if reading => match read {
-                    Ok(0) => return Close::PeerClosed,
-                    Ok(_) => self.on_input(),
+                read = poll_fn(|cx| {
+                    let session = &mut self.session;
+                    poll_read_scratch(&mut self.reader, read_size, cx, |input| {
+                        session.handle_input(input, now_ms(started)).err()
+                    })
+                }), if reading => match read {
+                    Ok((0, _)) => return Close::PeerClosed,
+                    Ok((n, error)) => self.on_input(n, error.flatten()),
                     Err(error) => return Close::Io(error),
                 },
                 written = poll_fn(|cx| self.out.poll_write(&mut self.writer, cx)), if writing => {
@@ -433,15 +443,13 @@ where
         }
     }
 
-    /// Feeds what was read to the session.
-    fn on_input(&mut self) {
+    /// Bookkeeping after `n` bytes were read and fed to the session.
+    fn on_input(&mut self, n: usize, error: Option<SessionError>) {
         self.last_read = Instant::now();
-        self.bytes_read += self.read_buf.len() as u64;
-        let now = self.now_ms();
-        if let Err(error) = self.session.handle_input(&self.read_buf, now) {
+        self.bytes_read += n as u64;
+        if let Some(error) = error {
             self.close_after_events = Some(Close::Protocol(error));
         }
-        self.read_buf.clear();
     }
 
     /// Handles the session's events (up to a request, which waits for the
@@ -523,7 +531,7 @@ where
     /// Ends the connection: publications end, feeds go, what is queued is
     /// written (bounded by `close_timeout`), the handler and the log hear of
     /// it.
-    async fn finish(mut self, close: Close) -> CloseSummary {
+    async fn finish(&mut self, close: Close) -> CloseSummary {
         let reason = close.to_string();
         self.decision = None;
         self.registration = None;
@@ -563,12 +571,12 @@ where
         self.out.write_all(&mut self.writer).await?;
         self.writer.shutdown().await?;
         if linger {
-            loop {
-                self.read_buf.clear();
-                if self.reader.read_buf(&mut self.read_buf).await? == 0 {
-                    break;
-                }
-            }
+            let size = self.config.read_buffer_size;
+            while poll_fn(|cx| poll_read_scratch(&mut self.reader, size, cx, |_| ()))
+                .await?
+                .0
+                > 0
+            {}
         }
         Ok(())
     }

@@ -5,7 +5,13 @@
 //!
 //! The queue also keeps what the write timeout needs: since when queued
 //! output has been waiting without any write progress.
+//!
+//! The read side reads into one scratch buffer per thread
+//! ([`poll_read_scratch`]) and hands the bytes to the session before the
+//! poll returns: a connection holds no read buffer of its own, so thousands
+//! of idle or playing connections cost no read memory.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
@@ -13,12 +19,54 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes};
-use tokio::io::AsyncWrite;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
 /// Most buffers handed to one `write_vectored` call (Linux takes up to 1024;
 /// 64 already covers a GOP's worth of frames on a fast socket).
 pub(crate) const MAX_SLICES: usize = 64;
+
+thread_local! {
+    /// The read buffer of every connection polled on this thread (grown to
+    /// the largest `size` asked for).
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One read of up to `size` bytes into this thread's scratch buffer; the
+/// bytes read go to `consume` before the poll returns. Ready with the
+/// number of bytes read and what `consume` returned (`(0, None)` at the end
+/// of the stream, where `consume` is not called).
+pub(crate) fn poll_read_scratch<R, T>(
+    reader: &mut R,
+    size: usize,
+    cx: &mut Context<'_>,
+    consume: impl FnOnce(&[u8]) -> T,
+) -> Poll<io::Result<(usize, Option<T>)>>
+where
+    R: AsyncRead + Unpin,
+{
+    let size = size.max(1);
+    SCRATCH.with(|scratch| {
+        // `consume` cannot reach this function again, but stay correct (a
+        // buffer of its own) rather than panic if it ever did.
+        let mut own = Vec::new();
+        let mut shared = scratch.try_borrow_mut();
+        let buf = match shared.as_deref_mut() {
+            Ok(buf) => buf,
+            Err(_) => &mut own,
+        };
+        if buf.len() < size {
+            buf.resize(size, 0);
+        }
+        let mut read = ReadBuf::new(&mut buf[..size]);
+        ready!(Pin::new(reader).poll_read(cx, &mut read))?;
+        let input = read.filled();
+        if input.is_empty() {
+            return Poll::Ready(Ok((0, None)));
+        }
+        Poll::Ready(Ok((input.len(), Some(consume(input)))))
+    })
+}
 
 /// Bytes waiting to be written, in order.
 #[derive(Debug)]
@@ -268,6 +316,30 @@ mod tests {
             shared[100..].as_ptr(),
             "the tail is the same memory"
         );
+    }
+
+    #[tokio::test]
+    async fn scratch_reads_hand_every_byte_over_then_eof() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        let mut reader = &data[..];
+        let mut got = Vec::new();
+        loop {
+            let (n, seen) = poll_fn(|cx| {
+                poll_read_scratch(&mut reader, 4096, cx, |input| {
+                    got.extend_from_slice(input);
+                    input.len()
+                })
+            })
+            .await
+            .unwrap();
+            if n == 0 {
+                assert_eq!(seen, None, "consume is not called at the end");
+                break;
+            }
+            assert!(n <= 4096);
+            assert_eq!(seen, Some(n));
+        }
+        assert_eq!(got, data);
     }
 
     #[tokio::test]

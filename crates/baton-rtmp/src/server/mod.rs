@@ -59,7 +59,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
@@ -96,7 +96,8 @@ pub struct ServerConfig {
     /// server's own queue and the feed's lag rule then decide), instead of
     /// megabytes disappearing into the kernel first.
     pub send_buffer_size: Option<usize>,
-    /// Size of each socket read.
+    /// Size of each socket read (into one buffer per runtime thread, so it
+    /// costs no memory per connection).
     pub read_buffer_size: usize,
     /// Time a closing connection gets to write what is queued (an error
     /// reply, the last media) and see the peer close. After a shutdown, the
@@ -223,17 +224,16 @@ impl<H: Handler> Server<H> {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => match Arc::clone(&permits).try_acquire_owned() {
                         Ok(permit) => {
-                            let connection = serve(
+                            // Spawned as is: a wrapping `async` block would
+                            // hold a second copy of the connection's state.
+                            tasks.spawn(serve(
                                 stream,
                                 peer,
                                 Arc::clone(&config),
                                 Arc::clone(&handler),
                                 shutdown.clone(),
-                            );
-                            tasks.spawn(async move {
-                                connection.await;
-                                drop(permit);
-                            });
+                                permit,
+                            ));
                         }
                         Err(_) => {
                             warn!(%peer, max_connections = config.max_connections,
@@ -286,6 +286,7 @@ async fn serve<H: Handler>(
     config: Arc<ServerConfig>,
     handler: Arc<H>,
     shutdown: ShutdownHandle,
+    permit: OwnedSemaphorePermit,
 ) {
     if let Err(error) = stream.set_nodelay(true) {
         debug!(%peer, %error, "cannot set TCP_NODELAY");
@@ -296,6 +297,8 @@ async fn serve<H: Handler>(
         debug!(%peer, %error, size, "cannot set SO_SNDBUF");
     }
     serve_connection(stream, peer, config, handler, shutdown).await;
+    // Counted among the open connections until here.
+    drop(permit);
 }
 
 /// Logs a connection task that panicked (one that ended normally has

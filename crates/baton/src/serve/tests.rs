@@ -132,6 +132,7 @@ fn args(listen: Option<&str>, config: Option<&Path>, shutdown_timeout: f64) -> S
         listen: listen.map(str::to_owned),
         config: config.map(Path::to_path_buf),
         shutdown_timeout,
+        threads: None,
     }
 }
 

@@ -197,12 +197,18 @@ impl ServerSession {
         if result.is_err() {
             self.conn.close();
         }
+        self.conn.release_input();
         result
     }
 
     /// The next event for the application.
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if event.is_none() && self.events.capacity() > 0 {
+            // An idle connection keeps no event buffer.
+            self.events = VecDeque::new();
+        }
+        event
     }
 
     /// The next bytes to write to the client.
