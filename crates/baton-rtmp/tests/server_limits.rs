@@ -157,8 +157,8 @@ async fn a_player_that_does_not_read_takes_at_most_max_output_buffer_then_times_
             ..config()
         })
         .await;
-        // Every item is in the feed before the play, so that each poll takes
-        // one (polls == items taken).
+        // Every item is in the feed before the play, so that a poll with
+        // room takes one.
         let (feed, stats) = server.handler.add_feed("big", ITEMS);
         let payload = Bytes::from(vec![0x17u8; 32 << 10]);
         let messages: Vec<Arc<SharedMessage>> = (0..ITEMS)
@@ -186,7 +186,11 @@ async fn a_player_that_does_not_read_takes_at_most_max_output_buffer_then_times_
 
         let taken = stats.taken();
         assert!(taken < ITEMS / 2, "took {taken} of {ITEMS} items");
-        assert_eq!(stats.polls(), taken, "polled only to take an item");
+        // Polled only to take an item: never while the output was full (a
+        // poll or two may find the channel pending when tokio's
+        // cooperative budget ran out in a long turn).
+        let idle_polls = stats.polls() - taken;
+        assert!(idle_polls <= 2, "{idle_polls} polls took nothing");
         // What the feed gave and the socket did not take stayed under the
         // bound (plus the one message that crossed it).
         let unsent = (taken * chunked) as i64 - bytes_sent as i64;

@@ -35,7 +35,7 @@ use crate::config::StreamSettings;
 use crate::hub::HubInner;
 use crate::ring::{Entry, MediaClass, Slot};
 use crate::stream::{Stream, StreamState};
-use crate::waiters::Registration;
+use crate::waiters::{Generation, Registration};
 
 /// Most entries a feed takes from its stream per lock (the rest wait in the
 /// feed, so a player with a backlog locks the stream once per batch).
@@ -67,6 +67,12 @@ pub struct StreamFeed {
     stream: Arc<Stream>,
     hub: Arc<HubInner>,
     cursor: Cursor,
+    /// The stream's waiter list generation (read without the lock).
+    generation: Generation,
+    /// Set when the player registered at the end of the queue: the waker
+    /// it registered. While its registration is current, nothing was
+    /// published and the feed is pending without locking the stream.
+    parked: Option<Waker>,
 }
 
 /// What one step under the stream lock found.
@@ -101,10 +107,15 @@ struct Cursor {
 
 impl StreamFeed {
     pub(crate) fn new(stream: Arc<Stream>, hub: Arc<HubInner>, rule: LagRule) -> StreamFeed {
-        let join = stream.lock().join();
+        let (join, generation) = {
+            let mut state = stream.lock();
+            (state.join(), state.waiters.generation())
+        };
         StreamFeed {
             stream,
             hub,
+            generation,
+            parked: None,
             cursor: Cursor {
                 pending: join.snapshot,
                 pos: join.pos,
@@ -132,6 +143,15 @@ impl PlayFeed for StreamFeed {
         if let Some(reason) = &cursor.closed {
             return Poll::Ready(FeedItem::Close(reason.clone()));
         }
+        if let Some(waker) = &self.parked {
+            // Nobody published since this player registered this waker.
+            if cursor.registration.generation() == Some(self.generation.current())
+                && waker.will_wake(cx.waker())
+            {
+                return Poll::Pending;
+            }
+            self.parked = None;
+        }
         loop {
             if let Some(entry) = cursor.pending.pop_front() {
                 return Poll::Ready(entry.into_item());
@@ -152,6 +172,14 @@ impl PlayFeed for StreamFeed {
                     }
                 }
                 let step = cursor.step(&mut state, Some(cx), now);
+                if matches!(step, Step::Wait)
+                    && state.vacancy.is_none()
+                    && cursor.pending.is_empty()
+                {
+                    // Waiting at the end of the queue (a vacancy is checked
+                    // lazily on every poll, so it never parks).
+                    self.parked = Some(cx.waker().clone());
+                }
                 if matches!(step, Step::Item(_)) {
                     // Take what else is ready while holding the lock once.
                     while cursor.pending.len() + 1 < READ_BATCH {

@@ -6,18 +6,43 @@
 //! O(1) under the stream lock and wakes the players after releasing it.
 //! Slots of players that leave are reused, so churn does not grow the list
 //! either.
+//!
+//! The list's generation is also readable without the lock: a player whose
+//! registration is of the current generation has not been woken since it
+//! registered, so nothing was published for it and it may stay parked
+//! without taking the lock at all.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Waker;
 
 /// Where a player's waker sits: the list generation and its slot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Registration(Option<(u64, usize)>);
 
+impl Registration {
+    /// The generation of the list it was made in.
+    pub(crate) fn generation(self) -> Option<u64> {
+        self.0.map(|(generation, _)| generation)
+    }
+}
+
+/// The list's generation, shared with the players (read without the lock).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Generation(Arc<AtomicU64>);
+
+impl Generation {
+    /// The current generation: a registration of an older one was woken.
+    pub(crate) fn current(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
 /// The waiting players of one stream.
 #[derive(Debug, Default)]
 pub(crate) struct Waiters {
     /// Bumped every time the list is taken: older registrations are void.
-    generation: u64,
+    generation: Generation,
     slots: Vec<Option<Waker>>,
     free: Vec<usize>,
 }
@@ -39,7 +64,7 @@ impl Waiters {
                 self.slots.len() - 1
             }
         };
-        *registration = Registration(Some((self.generation, index)));
+        *registration = Registration(Some((self.generation.current(), index)));
     }
 
     /// Forgets a player's waker (the player leaves).
@@ -56,7 +81,9 @@ impl Waiters {
     /// The slot of a registration of the current generation.
     fn current(&mut self, registration: Registration) -> Option<&mut Option<Waker>> {
         match registration.0 {
-            Some((generation, index)) if generation == self.generation => self.slots.get_mut(index),
+            Some((generation, index)) if generation == self.generation.current() => {
+                self.slots.get_mut(index)
+            }
             _ => None,
         }
     }
@@ -69,7 +96,14 @@ impl Waiters {
         }
         out.extend(self.slots.drain(..).flatten());
         self.free.clear();
-        self.generation += 1;
+        // (Under the stream lock; Release pairs with the players' Acquire:
+        // a player that sees the new generation sees what was published.)
+        self.generation.0.fetch_add(1, Ordering::Release);
+    }
+
+    /// The generation, for reading without the lock.
+    pub(crate) fn generation(&self) -> Generation {
+        self.generation.clone()
     }
 
     /// Registered wakers (for tests and stats).

@@ -131,6 +131,42 @@ fn fifty_players_get_every_message_in_order() {
 }
 
 #[test]
+fn a_waiting_player_stays_parked_until_the_next_message_then_gets_it() {
+    let hub = StreamHub::new(&settings());
+    let mut publisher = Publisher::new(hub.publish("live", "s").unwrap());
+    publisher.headers();
+    publisher.keyframe(0);
+    let mut feed = hub.play("live", "s").unwrap();
+    assert_eq!(drain(&mut feed), names(&["vsh", "ash", "K1"]));
+    let waker = Arc::new(CountingWaker::default());
+    let task = Waker::from(Arc::clone(&waker));
+    let mut cx = Context::from_waker(&task);
+    // Pending again and again while nothing is published (the later polls
+    // do not take the stream lock), and not woken.
+    for _ in 0..3 {
+        assert!(feed.poll_next(&mut cx).is_pending());
+    }
+    assert_eq!(waker.count(), 0);
+    let id = publisher.inter(40);
+    assert_eq!(waker.count(), 1, "the next message wakes the parked player");
+    match feed.poll_next(&mut cx) {
+        Poll::Ready(item) => assert_eq!(describe(&item), format!("P{id}")),
+        Poll::Pending => panic!("the message published after parking is read"),
+    }
+    // Parked again; polled from another task (a different waker), the feed
+    // registers that one instead.
+    assert!(feed.poll_next(&mut cx).is_pending());
+    let other = Arc::new(CountingWaker::default());
+    let other_task = Waker::from(Arc::clone(&other));
+    assert!(
+        feed.poll_next(&mut Context::from_waker(&other_task))
+            .is_pending()
+    );
+    publisher.inter(80);
+    assert_eq!((waker.count(), other.count()), (1, 1));
+}
+
+#[test]
 fn end_comes_after_every_message_then_the_feed_waits_for_the_next_publisher() {
     let hub = StreamHub::new(&settings());
     let mut feed = hub.play("live", "s").unwrap();

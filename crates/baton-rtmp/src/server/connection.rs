@@ -2,19 +2,22 @@
 //! [`ServerSession`](baton_proto::session::ServerSession) over any
 //! `AsyncRead + AsyncWrite`.
 //!
-//! One loop, one `tokio::select!` over everything that can happen: bytes
-//! read, queued output written, a play feed with an item, a handler
-//! decision, a timer (handshake, idle, write), the ping interval and the
-//! server's state. The stream is split, so reads never wait behind writes:
-//! a publisher is read at full speed whatever its socket's send side does,
-//! and a player that reads slowly still has its acknowledgements, pings and
-//! commands processed. Play feeds are polled only while the output queued
+//! One poll function over everything that can happen: bytes read, queued
+//! output written, a play feed with an item, a handler decision, the timer
+//! and the server's state. Each wake-up handles all that is ready: a player
+//! woken for a frame takes every ready item of its feeds and writes them in
+//! one vectored write, in one turn, without a `select!` re-polling every
+//! source for each event. Reads and writes are polled independently, so
+//! reads never wait behind writes: a publisher is read at full speed
+//! whatever its socket's send side does, and a player that reads slowly
+//! still has its acknowledgements, pings and commands processed. Play feeds are polled only while the output queued
 //! (in the session and here) is under `max_output_buffer`, so a slow player
 //! simply takes less and its feed decides what it skips.
 //!
-//! The timers share one `Sleep`, armed at the earliest deadline and moved
-//! only when a deadline comes earlier; when it fires the deadlines are
-//! checked again (reads and writes only record an `Instant`).
+//! The timers (handshake, idle, write, publisher idle, ping) share one
+//! `Sleep`, armed at the earliest deadline and moved only when a deadline
+//! comes earlier; when it fires the deadlines are checked again (reads and
+//! writes only record an `Instant`).
 
 mod dispatch;
 mod drain;
@@ -27,11 +30,12 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
-use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
+use tokio::time::{Instant, Sleep};
 use tracing::{Instrument, info, warn};
 
 use baton_proto::session::{ServerSession, SessionError, UsageError};
@@ -164,16 +168,6 @@ fn now_ms(started: Instant) -> u32 {
     started.elapsed().as_millis() as u32
 }
 
-/// Waits for the next ping tick, or forever when pings are off.
-async fn tick(ping: &mut Option<Interval>) {
-    match ping {
-        Some(interval) => {
-            interval.tick().await;
-        }
-        None => std::future::pending().await,
-    }
-}
-
 /// The stream names a connection published or played, for its close line:
 /// the first [`StreamNames::KEPT`] distinct ones, then a count (a client
 /// that publishes again and again cannot grow it without bound).
@@ -240,8 +234,9 @@ struct Driver<H, S> {
     close_after_events: Option<Close>,
 
     // ---- I/O ----
-    reader: ReadHalf<S>,
-    writer: WriteHalf<S>,
+    /// The transport, read and written from this one task (never split:
+    /// a split stream takes a lock on every read and write).
+    io: S,
     out: OutputQueue,
     /// Output queued past which reading pauses.
     read_pause: usize,
@@ -255,7 +250,14 @@ struct Driver<H, S> {
     timer: Pin<Box<Sleep>>,
     /// When `timer` fires.
     armed: Instant,
-    ping: Option<Interval>,
+    /// When the next ping is due (`None`: pings are off).
+    next_ping: Option<Instant>,
+    /// The timer was polled since it was last reset, so its waker is
+    /// registered: it needs polling again only once it has elapsed.
+    timer_registered: bool,
+    /// The state watch was polled and is waiting: it needs polling again
+    /// only once the state changed.
+    state_registered: bool,
 
     // ---- the server ----
     /// Keeps the state's sender alive, so the state watch never fails; the
@@ -273,6 +275,16 @@ struct Driver<H, S> {
     /// `state`) and kept across loop turns, so the turns of a busy player do
     /// not register with the watch that every connection shares.
     state_changed: StateChanged,
+}
+
+/// The sources found pending in the current turn of
+/// [`Driver::poll_run`] (their wakers are registered).
+#[derive(Default)]
+struct Pending {
+    feeds: bool,
+    write: bool,
+    read: bool,
+    decision: bool,
 }
 
 /// A wait for the server's state to change.
@@ -303,15 +315,9 @@ where
         shutdown: ShutdownHandle,
     ) -> Self {
         let started = Instant::now();
-        let (reader, writer) = tokio::io::split(io);
         let state = shutdown.subscribe();
-        let ping = (!config.ping_interval.is_zero()).then(|| {
-            // Interval adds its period without saturating: cap it.
-            let period = config.ping_interval.min(NEVER);
-            let mut interval = tokio::time::interval_at(after(started, period), period);
-            interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
-            interval
-        });
+        let next_ping =
+            (!config.ping_interval.is_zero()).then(|| after(started, config.ping_interval));
         let first_deadline = after(started, config.handshake_timeout.min(config.idle_timeout));
         let read_pause = config
             .max_output_buffer
@@ -332,8 +338,7 @@ where
             published: StreamNames::default(),
             played: StreamNames::default(),
             close_after_events: None,
-            reader,
-            writer,
+            io,
             out: OutputQueue::new(),
             read_pause,
             bytes_read: 0,
@@ -341,7 +346,9 @@ where
             last_media: started,
             timer: Box::pin(tokio::time::sleep_until(first_deadline)),
             armed: first_deadline,
-            ping,
+            next_ping,
+            timer_registered: false,
+            state_registered: false,
             state_changed: state_changed(&state),
             state,
             shutdown,
@@ -362,66 +369,113 @@ where
         if let Some(close) = self.check_state() {
             return close;
         }
+        poll_fn(|cx| self.poll_run(cx)).await
+    }
+
+    /// One wake-up of the connection: everything that is ready is handled,
+    /// each source polled until it is pending (its waker is then
+    /// registered, so it is not polled again in this turn unless new input
+    /// may have changed it). A player woken for a frame takes every ready
+    /// item of its feeds, queues them and writes them with one vectored
+    /// write, all in one turn. The transport's reads and writes draw on
+    /// tokio's cooperative budget, so a busy connection yields in time.
+    fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<Close> {
+        let mut pending = Pending::default();
         loop {
-            if let Some(close) = self.process_events() {
-                return close;
+            match self.process_events() {
+                Err(close) => return Poll::Ready(close),
+                // New requests may have added feeds or changed what is
+                // polled: everything is looked at again.
+                Ok(true) => pending = Pending::default(),
+                Ok(false) => {}
+            }
+            // Feeds first, while the output has room (a bound of 0 still
+            // lets one message through at a time).
+            if !pending.feeds {
+                while !self.feeds.is_empty() && self.queued() < self.config.max_output_buffer.max(1)
+                {
+                    match poll_feeds(&mut self.feeds, &mut self.next_feed, cx) {
+                        Poll::Ready((stream_id, item)) => {
+                            if let Some(close) = self.on_feed_item(stream_id, item) {
+                                return Poll::Ready(close);
+                            }
+                        }
+                        Poll::Pending => {
+                            pending.feeds = true;
+                            break;
+                        }
+                    }
+                }
             }
             self.collect_output();
             self.arm_timer();
-            let queued = self.out.len() + self.session.pending_output();
-            // (A bound of 0 still lets one message through at a time.)
-            let feed_room = !self.feeds.is_empty() && queued < self.config.max_output_buffer.max(1);
-            let reading = queued < self.read_pause;
-            let writing = self.out.wants_write();
-            let deciding = self.decision.is_some();
-            let (read_size, started) = (self.config.read_buffer_size, self.started);
-            tokio::select! {
-                read = poll_fn(|cx| {
-                    let session = &mut self.session;
-                    poll_read_scratch(&mut self.reader, read_size, cx, |input| {
-                        session.handle_input(input, now_ms(started)).err()
-                    })
-                }), if reading => match read {
-                    Ok((0, _)) => return Close::PeerClosed,
-                    Ok((n, error)) => self.on_input(n, error.flatten()),
-                    Err(error) => return Close::Io(error),
-                },
-                written = poll_fn(|cx| self.out.poll_write(&mut self.writer, cx)), if writing => {
-                    if let Err(error) = written {
-                        return Close::Io(error);
-                    }
-                }
-                (stream_id, item) = poll_fn(|cx| poll_feeds(&mut self.feeds, &mut self.next_feed, cx)),
-                    if feed_room =>
-                {
-                    if let Some(close) = self.on_feed_item(stream_id, item) {
-                        return close;
-                    }
-                }
-                decision = poll_fn(|cx| poll_decision(&mut self.decision, cx)), if deciding => {
-                    if let Some(close) = self.on_decision(decision) {
-                        return close;
-                    }
-                }
-                () = self.timer.as_mut() => {
-                    if let Some(close) = self.on_timer() {
-                        return close;
-                    }
-                }
-                () = tick(&mut self.ping) => {
-                    if self.session.is_connected() {
-                        let now = self.now_ms();
-                        self.session.send_ping(now);
-                    }
-                }
-                () = self.state_changed.as_mut() => {
-                    if let Some(close) = self.check_state() {
-                        return close;
-                    }
-                    self.state_changed = state_changed(&self.state);
+            let mut progressed = false;
+            if !pending.write && self.out.wants_write() {
+                match self.out.poll_write(&mut self.io, cx) {
+                    Poll::Ready(Ok(_)) => progressed = true,
+                    Poll::Ready(Err(error)) => return Poll::Ready(Close::Io(error)),
+                    Poll::Pending => pending.write = true,
                 }
             }
+            if progressed {
+                // Room for more of the feeds, or more to write.
+                continue;
+            }
+            if !pending.read && self.queued() < self.read_pause {
+                let (read_size, started) = (self.config.read_buffer_size, self.started);
+                let session = &mut self.session;
+                let read = poll_read_scratch(&mut self.io, read_size, cx, |input| {
+                    session.handle_input(input, now_ms(started)).err()
+                });
+                match read {
+                    Poll::Ready(Ok((0, _))) => return Poll::Ready(Close::PeerClosed),
+                    Poll::Ready(Ok((n, error))) => {
+                        self.on_input(n, error.flatten());
+                        continue;
+                    }
+                    Poll::Ready(Err(error)) => return Poll::Ready(Close::Io(error)),
+                    Poll::Pending => pending.read = true,
+                }
+            }
+            if !pending.decision && self.decision.is_some() {
+                match poll_decision(&mut self.decision, cx) {
+                    Poll::Ready(decision) => {
+                        if let Some(close) = self.on_decision(decision) {
+                            return Poll::Ready(close);
+                        }
+                        pending = Pending::default();
+                        continue;
+                    }
+                    Poll::Pending => pending.decision = true,
+                }
+            }
+            if (!self.timer_registered || self.timer.is_elapsed())
+                && self.timer.as_mut().poll(cx).is_ready()
+            {
+                if let Some(close) = self.on_timer() {
+                    return Poll::Ready(close);
+                }
+                continue;
+            }
+            self.timer_registered = true;
+            if !self.state_registered || self.state.has_changed().unwrap_or(false) {
+                if self.state_changed.as_mut().poll(cx).is_ready() {
+                    if let Some(close) = self.check_state() {
+                        return Poll::Ready(close);
+                    }
+                    self.state_changed = state_changed(&self.state);
+                    self.state_registered = false;
+                    continue;
+                }
+                self.state_registered = true;
+            }
+            return Poll::Pending;
         }
+    }
+
+    /// Output queued, here and in the session.
+    fn queued(&self) -> usize {
+        self.out.len() + self.session.pending_output()
     }
 
     /// Reacts to the server's state (and marks it seen, so that the next
@@ -453,20 +507,25 @@ where
     }
 
     /// Handles the session's events (up to a request, which waits for the
-    /// handler's decision).
-    fn process_events(&mut self) -> Option<Close> {
+    /// handler's decision); whether there were any.
+    fn process_events(&mut self) -> Result<bool, Close> {
+        let mut handled = false;
         while self.decision.is_none() {
             let Some(event) = self.session.poll_event() else {
                 break;
             };
+            handled = true;
             if let Some(close) = self.on_event(event) {
-                return Some(close);
+                return Err(close);
             }
         }
         if let Some(close) = self.close_after_events.take() {
-            return Some(close);
+            return Err(close);
         }
-        self.session.is_closed().then_some(Close::SessionClosed)
+        if self.session.is_closed() {
+            return Err(Close::SessionClosed);
+        }
+        Ok(handled)
     }
 
     /// Moves what the session has to send into the write queue.
@@ -489,6 +548,9 @@ where
         if !self.sinks.is_empty() {
             deadline = deadline.min(after(self.last_media, self.config.publisher_idle_timeout));
         }
+        if let Some(ping) = self.next_ping {
+            deadline = deadline.min(ping);
+        }
         deadline
     }
 
@@ -497,9 +559,15 @@ where
     fn arm_timer(&mut self) {
         let next = self.next_deadline();
         if next < self.armed {
-            self.armed = next;
-            self.timer.as_mut().reset(next);
+            self.set_timer(next);
         }
+    }
+
+    /// Moves the timer to `deadline` (it is polled again, to register).
+    fn set_timer(&mut self, deadline: Instant) {
+        self.armed = deadline;
+        self.timer.as_mut().reset(deadline);
+        self.timer_registered = false;
     }
 
     /// The timer fired: close on a passed deadline, or re-arm.
@@ -522,9 +590,19 @@ where
         {
             return Some(Close::PublisherIdle(self.config.publisher_idle_timeout));
         }
+        if let Some(ping) = self.next_ping
+            && now >= ping
+        {
+            if self.session.is_connected() {
+                let ms = self.now_ms();
+                self.session.send_ping(ms);
+            }
+            // The next one a full period from now (a late ping does not
+            // bring the following ones forward).
+            self.next_ping = Some(after(now, self.config.ping_interval));
+        }
         let next = self.next_deadline();
-        self.armed = next;
-        self.timer.as_mut().reset(next);
+        self.set_timer(next);
         None
     }
 
@@ -568,11 +646,11 @@ where
     /// destroy the last replies (a connect `_error`) before the peer reads
     /// them.
     async fn write_and_close(&mut self, linger: bool) -> io::Result<()> {
-        self.out.write_all(&mut self.writer).await?;
-        self.writer.shutdown().await?;
+        self.out.write_all(&mut self.io).await?;
+        self.io.shutdown().await?;
         if linger {
             let size = self.config.read_buffer_size;
-            while poll_fn(|cx| poll_read_scratch(&mut self.reader, size, cx, |_| ()))
+            while poll_fn(|cx| poll_read_scratch(&mut self.io, size, cx, |_| ()))
                 .await?
                 .0
                 > 0
