@@ -30,6 +30,9 @@ const IDLE_SETTLE: Duration = Duration::from_secs(1);
 /// 64 KiB (the library's default) costs 1000 players 130 MB more RSS for the
 /// same CPU.
 const READ_BUFFER: usize = 16 << 10;
+/// How long idle connections that answer nothing can be expected to stay
+/// open (Baton closes a connection silent for 30 s by default).
+const IDLE_SAFE: Duration = Duration::from_secs(25);
 /// Longest wait for a task after the close instant.
 const TASK_GRACE: Duration = Duration::from_secs(3);
 
@@ -106,6 +109,13 @@ pub async fn run(config: Config) -> Result<Report, BenchError> {
     };
 
     let timeline = Timeline::new(&config, Instant::now());
+    let held = timeline.close_at - timeline.start + IDLE_SETTLE;
+    if !idle.connections.is_empty() && held > IDLE_SAFE {
+        tracing::warn!(
+            held_secs = held.as_secs_f64(),
+            "idle connections answer no ping: a server that closes silent connections (Baton: server.idle_timeout_secs, 30 s) may close them before the end"
+        );
+    }
     let rss_peak = Arc::new(AtomicU64::new(rss_before.unwrap_or(0)));
     let sampler = tokio::spawn(sample_rss(
         pids.clone(),
