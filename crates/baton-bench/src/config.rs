@@ -97,27 +97,51 @@ impl Config {
     }
 
     /// Checks the settings that clap cannot.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.publishers == 0 {
-            return Err("--publishers must be at least 1".into());
+            return Err(ConfigError::NoPublisher);
         }
-        if self.fps == 0 || self.fps > 1000 {
-            return Err("--fps must be between 1 and 1000".into());
+        if !(1..=1000).contains(&self.fps) {
+            return Err(ConfigError::Fps(self.fps));
         }
-        if !(self.keyframe_ratio >= 1.0 && self.keyframe_ratio <= 1000.0) {
-            return Err("--keyframe-ratio must be between 1 and 1000".into());
+        if !(1.0..=1000.0).contains(&self.keyframe_ratio) {
+            return Err(ConfigError::KeyframeRatio(self.keyframe_ratio));
         }
         if self.keyframe_interval.secs() * f64::from(self.fps) < 1.0 {
-            return Err("--keyframe-interval must be at least one frame".into());
+            return Err(ConfigError::KeyframeInterval);
         }
         if self.duration.secs() <= 0.0 {
-            return Err("--duration must be more than 0".into());
+            return Err(ConfigError::EmptyWindow);
         }
         if self.threads == 0 {
-            return Err("--threads must be at least 1".into());
+            return Err(ConfigError::NoThread);
         }
         Ok(())
     }
+}
+
+/// A combination of settings that cannot run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `--publishers 0`.
+    #[error("--publishers must be at least 1")]
+    NoPublisher,
+    /// `--fps` out of range.
+    #[error("--fps must be between 1 and 1000, got {0}")]
+    Fps(u32),
+    /// `--keyframe-ratio` out of range.
+    #[error("--keyframe-ratio must be between 1 and 1000, got {0}")]
+    KeyframeRatio(f64),
+    /// A GOP shorter than a frame.
+    #[error("--keyframe-interval must be at least one frame long")]
+    KeyframeInterval,
+    /// `--duration 0`.
+    #[error("--duration must be more than 0")]
+    EmptyWindow,
+    /// `--threads 0`.
+    #[error("--threads must be at least 1")]
+    NoThread,
 }
 
 fn parse_url(s: &str) -> Result<RtmpUrl, String> {
@@ -148,6 +172,8 @@ mod tests {
         assert_eq!(c.bitrate.bps(), 2_000_000);
         assert_eq!(c.url.port, 1935);
         assert!(c.validate().is_ok());
+        let zero = Config::parse_from(["baton-bench", "--publishers", "0"]);
+        assert_eq!(zero.validate(), Err(ConfigError::NoPublisher));
         let c = Config::parse_from([
             "baton-bench",
             "--server-pid",

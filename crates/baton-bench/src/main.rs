@@ -25,7 +25,7 @@ fn main() -> ExitCode {
 }
 
 fn run_cli(config: Config) -> Result<()> {
-    config.validate().map_err(anyhow::Error::msg)?;
+    config.validate()?;
     let runtime = match config.threads {
         1 => tokio::runtime::Builder::new_current_thread()
             .enable_all()

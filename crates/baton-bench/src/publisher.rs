@@ -1,6 +1,7 @@
 //! A synthetic publisher: onMetaData, the AVC sequence header, then bench
 //! frames paced at the frame rate by absolute deadlines (frame n at
-//! start + n/fps, so that pacing does not drift), until the window ends.
+//! start + (n + i/K)/fps for publisher i of K, so that pacing does not
+//! drift and publishers do not all send at once), until the window ends.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,9 +117,11 @@ async fn send_frames(
         .await?;
     let (window_start, window_end) = timeline.window_us();
     let frame_period = Duration::from_secs(1).div_f64(f64::from(config.fps));
+    // Publishers are spread over a frame period, not all at one instant.
+    let phase = frame_period.mul_f64(f64::from(index) / f64::from(config.publishers));
     let mut writer = FrameWriter::new(&sizes);
     for seq in 0u64.. {
-        let deadline = timeline.start + frame_period.mul_f64(seq as f64);
+        let deadline = timeline.start + phase + frame_period.mul_f64(seq as f64);
         if deadline >= timeline.window_end {
             break;
         }

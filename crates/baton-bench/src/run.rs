@@ -11,7 +11,7 @@ use baton_rtmp::client::ClientConfig;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, sleep_until, timeout};
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::idle;
 use crate::player::{self, PlayerOutcome};
 use crate::procfs::{self, Pid};
@@ -41,8 +41,8 @@ const TASK_GRACE: Duration = Duration::from_secs(3);
 #[non_exhaustive]
 pub enum BenchError {
     /// A setting is not usable.
-    #[error("invalid settings: {0}")]
-    Config(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// The process ran out of file descriptors.
     #[error(
         "too many open files after {opened} connections: raise the limit (ulimit -n, now {limit}) or ask for fewer"
@@ -83,7 +83,7 @@ fn fd_limit() -> String {
 
 /// Runs the load test described by `config`.
 pub async fn run(config: Config) -> Result<Report, BenchError> {
-    config.validate().map_err(BenchError::Config)?;
+    config.validate()?;
     let config = Arc::new(config);
     let client = client_config();
     let pids = config.server_pids.clone();
