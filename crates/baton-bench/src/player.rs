@@ -48,12 +48,9 @@ pub(crate) async fn run(
                 Ok(Joined::Normal(player))
             }
             Some(rate) => {
-                let tcp = timeout(
-                    client.connect_timeout,
-                    TcpStream::connect(config.url.socket_addr_string()),
-                )
-                .await
-                .map_err(|_| RtmpError::Timeout(TimeoutPhase::Connect))??;
+                let tcp = timeout(client.connect_timeout, slow_link(&config.url))
+                    .await
+                    .map_err(|_| RtmpError::Timeout(TimeoutPhase::Connect))??;
                 tcp.set_nodelay(true)?;
                 let player =
                     Connection::connect_over(Throttled::new(tcp, rate), &config.url, &client)
@@ -72,6 +69,29 @@ pub(crate) async fn run(
         Ok(Err(e)) => PlayerOutcome::Failed(reason(&e)),
         Err(_) => PlayerOutcome::Failed("not started before the end of the run".into()),
     }
+}
+
+/// Receive buffer of a slow player's socket. A slow player stands for a
+/// slow network path, where what the player has not taken yet waits on the
+/// server's side (unsent, or in flight); with the kernel's default (and
+/// autotuned) receive buffer, megabytes would instead pile up unseen in this
+/// tool's socket, which no link does.
+const SLOW_RECEIVE_BUFFER: u32 = 32 << 10;
+
+/// A TCP connection with a small receive buffer (set before connecting, so
+/// that the window announced in the handshake already honors it).
+async fn slow_link(url: &baton_rtmp::RtmpUrl) -> std::io::Result<TcpStream> {
+    let addr = tokio::net::lookup_host(url.socket_addr_string())
+        .await?
+        .next()
+        .ok_or_else(|| std::io::Error::other("the server address resolves to nothing"))?;
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_recv_buffer_size(SLOW_RECEIVE_BUFFER)?;
+    socket.connect(addr).await
 }
 
 enum Joined {

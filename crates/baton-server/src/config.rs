@@ -61,6 +61,9 @@ pub struct ServerSettings {
     pub max_output_buffer: usize,
     /// Kernel send buffer per connection in bytes; 0 leaves it to the kernel.
     pub send_buffer_size: usize,
+    /// Most bytes the kernel holds unsent per connection
+    /// (`TCP_NOTSENT_LOWAT`); 0 leaves it unbounded.
+    pub unsent_limit: usize,
     // ---- drain (Go Away) ----
     /// How long a drain (first SIGTERM/Ctrl-C) waits for clients to leave
     /// before it closes the rest, in seconds.
@@ -363,6 +366,9 @@ impl Config {
         if s.send_buffer_size != 0 {
             range("server.send_buffer_size", s.send_buffer_size, 4096, 1 << 26)?;
         }
+        if s.unsent_limit != 0 {
+            range("server.unsent_limit", s.unsent_limit, 4096, 1 << 26)?;
+        }
         range(
             "server.drain_deadline_secs",
             s.drain_deadline_secs,
@@ -448,6 +454,7 @@ impl Config {
             max_connections: s.max_connections,
             max_output_buffer: s.max_output_buffer,
             send_buffer_size: (s.send_buffer_size > 0).then_some(s.send_buffer_size),
+            unsent_limit: (s.unsent_limit > 0).then_some(s.unsent_limit),
             drain_deadline: Duration::from_secs(s.drain_deadline_secs),
             reconnect_tc_url: (!s.reconnect_tc_url.is_empty()).then(|| s.reconnect_tc_url.clone()),
             ..baton_rtmp::server::ServerConfig::default()
@@ -522,6 +529,7 @@ mod tests {
         assert_eq!(ours.max_connections, lib.max_connections);
         assert_eq!(ours.max_output_buffer, lib.max_output_buffer);
         assert_eq!(ours.send_buffer_size, lib.send_buffer_size);
+        assert_eq!(ours.unsent_limit, lib.unsent_limit);
         assert_eq!(ours.drain_deadline, lib.drain_deadline);
         assert_eq!(ours.drain_deadline, Duration::from_secs(30));
         assert_eq!(ours.reconnect_tc_url, None);

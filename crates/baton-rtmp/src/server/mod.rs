@@ -96,6 +96,14 @@ pub struct ServerConfig {
     /// server's own queue and the feed's lag rule then decide), instead of
     /// megabytes disappearing into the kernel first.
     pub send_buffer_size: Option<usize>,
+    /// Most bytes the kernel holds unsent on each accepted connection
+    /// (`TCP_NOTSENT_LOWAT`, Linux and macOS; ignored elsewhere); `None`
+    /// leaves it unbounded. Output the network has not taken then waits in
+    /// the server's queue, where it counts against `max_output_buffer` and
+    /// a lagging player is seen (and skipped ahead) seconds sooner. Unlike
+    /// a small `send_buffer_size` it does not limit data in flight, so
+    /// throughput on long paths is unaffected.
+    pub unsent_limit: Option<usize>,
     /// Size of each socket read (into one buffer per runtime thread, so it
     /// costs no memory per connection).
     pub read_buffer_size: usize,
@@ -123,8 +131,9 @@ impl Default for ServerConfig {
             ping_interval: Duration::from_secs(10),
             write_timeout: Duration::from_secs(30),
             max_connections: 10_000,
-            max_output_buffer: 1 << 20,
+            max_output_buffer: 256 << 10,
             send_buffer_size: None,
+            unsent_limit: Some(128 << 10),
             read_buffer_size: 64 << 10,
             close_timeout: Duration::from_secs(2),
             drain_deadline: Duration::from_secs(30),
@@ -279,6 +288,19 @@ impl<H: Handler> Server<H> {
     }
 }
 
+/// Sets `TCP_NOTSENT_LOWAT` where the platform has it.
+#[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+fn set_unsent_limit(stream: &TcpStream, peer: SocketAddr, limit: usize) {
+    let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+    if let Err(error) = socket2::SockRef::from(stream).set_tcp_notsent_lowat(limit) {
+        debug!(%peer, %error, limit, "cannot set TCP_NOTSENT_LOWAT");
+    }
+}
+
+/// Elsewhere the kernel's buffer is left as it is.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+fn set_unsent_limit(_: &TcpStream, _: SocketAddr, _: usize) {}
+
 /// Serves one accepted TCP connection.
 async fn serve<H: Handler>(
     stream: TcpStream,
@@ -295,6 +317,9 @@ async fn serve<H: Handler>(
         && let Err(error) = socket2::SockRef::from(&stream).set_send_buffer_size(size)
     {
         debug!(%peer, %error, size, "cannot set SO_SNDBUF");
+    }
+    if let Some(limit) = config.unsent_limit {
+        set_unsent_limit(&stream, peer, limit);
     }
     serve_connection(stream, peer, config, handler, shutdown).await;
     // Counted among the open connections until here.
