@@ -86,6 +86,9 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Player<S> {
     /// Cancel-safe: dropping the future loses no event.
     pub async fn next(&mut self) -> Result<Option<PlayerEvent>, RtmpError> {
         let read_timeout = self.config.read_timeout;
+        // Reads only note the time; the timer is moved when it fires (a
+        // timer reset per read costs more than the read's bookkeeping).
+        let mut last_read = Instant::now();
         let mut idle = pin!(sleep(read_timeout));
         poll_fn(|cx| {
             let mut reads = 0;
@@ -128,16 +131,20 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Player<S> {
                         continue;
                     }
                     Poll::Ready(Ok(_)) => {
-                        idle.as_mut().reset(Instant::now() + read_timeout);
+                        last_read = Instant::now();
                         continue;
                     }
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending => {}
                 }
-                return match idle.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Err(RtmpError::Timeout(TimeoutPhase::Read))),
-                    Poll::Pending => Poll::Pending,
-                };
+                while idle.as_mut().poll(cx).is_ready() {
+                    let deadline = last_read + read_timeout;
+                    if Instant::now() >= deadline {
+                        return Poll::Ready(Err(RtmpError::Timeout(TimeoutPhase::Read)));
+                    }
+                    idle.as_mut().reset(deadline);
+                }
+                return Poll::Pending;
             }
         })
         .await
