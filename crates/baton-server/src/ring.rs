@@ -2,7 +2,9 @@
 //! at its own position.
 //!
 //! The publisher appends; the oldest entries leave when the ring holds
-//! `max_messages` entries or `max_bytes` of media. Appending never waits
+//! `max_messages` entries or `max_bytes` of media, or when they arrived more
+//! than `max_age` before the newest (a player that far behind real time
+//! skips ahead anyway, so nothing older is worth its memory). Appending never waits
 //! for a reader: a reader whose position fell behind the oldest entry has
 //! lagged and skips (see the feed). Positions are sequence numbers that
 //! only grow, so a reader's position stays meaningful whatever was evicted.
@@ -11,6 +13,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
 use baton_proto::Timestamp;
 use baton_proto::command::DataMessage;
@@ -122,17 +125,19 @@ pub(crate) struct Ring {
     bytes: usize,
     max_messages: usize,
     max_bytes: usize,
+    max_age: Duration,
 }
 
 impl Ring {
     /// An empty ring with these bounds.
-    pub(crate) fn new(max_messages: usize, max_bytes: usize) -> Ring {
+    pub(crate) fn new(max_messages: usize, max_bytes: usize, max_age: Duration) -> Ring {
         Ring {
             slots: VecDeque::new(),
             head: 0,
             bytes: 0,
             max_messages: max_messages.max(1),
             max_bytes,
+            max_age,
         }
     }
 
@@ -166,10 +171,14 @@ impl Ring {
     /// sequence number. O(1) (amortized over evictions).
     pub(crate) fn push(&mut self, slot: Slot) -> u64 {
         let seq = self.tail();
+        let newest = slot.arrived;
         self.bytes += slot.entry.bytes();
         self.slots.push_back(slot);
-        while self.slots.len() > self.max_messages
-            || (self.bytes > self.max_bytes && self.slots.len() > 1)
+        while let Some(oldest) = self.slots.front()
+            && (self.slots.len() > self.max_messages
+                || (self.slots.len() > 1
+                    && (self.bytes > self.max_bytes
+                        || newest.saturating_duration_since(oldest.arrived) > self.max_age)))
         {
             self.pop_front();
         }
@@ -205,7 +214,13 @@ mod tests {
     use baton_proto::session::MediaKind;
     use bytes::Bytes;
 
+    const FOREVER: Duration = Duration::from_secs(86_400);
+
     fn media(len: usize) -> Slot {
+        media_at(len, Instant::now())
+    }
+
+    fn media_at(len: usize, arrived: Instant) -> Slot {
         Slot {
             entry: Entry::Media {
                 msg: Arc::new(SharedMessage::new(
@@ -216,13 +231,28 @@ mod tests {
                 class: MediaClass::Frame,
             },
             ends_before: 0,
-            arrived: Instant::now(),
+            arrived,
         }
     }
 
     #[test]
+    fn bounded_by_age_behind_the_newest() {
+        let mut ring = Ring::new(100, usize::MAX, Duration::from_secs(5));
+        let start = Instant::now();
+        for s in 0..10 {
+            ring.push(media_at(10, start + Duration::from_secs(s)));
+        }
+        // Arrived at 4..=9 s: at most 5 s before the newest.
+        assert_eq!((ring.head(), ring.tail(), ring.len()), (4, 10, 6));
+        assert_eq!(ring.bytes(), 60);
+        // A long pause, then one entry: it stays, alone.
+        ring.push(media_at(10, start + Duration::from_secs(60)));
+        assert_eq!((ring.head(), ring.len()), (10, 1));
+    }
+
+    #[test]
     fn bounded_by_count_with_growing_sequence_numbers() {
-        let mut ring = Ring::new(4, usize::MAX);
+        let mut ring = Ring::new(4, usize::MAX, FOREVER);
         for i in 0..10 {
             assert_eq!(ring.push(media(10)), i);
         }
@@ -236,7 +266,7 @@ mod tests {
 
     #[test]
     fn bounded_by_bytes_but_keeps_the_newest() {
-        let mut ring = Ring::new(100, 1000);
+        let mut ring = Ring::new(100, 1000, FOREVER);
         for _ in 0..5 {
             ring.push(media(300));
         }
@@ -248,7 +278,7 @@ mod tests {
 
     #[test]
     fn skip_and_clear_keep_numbering() {
-        let mut ring = Ring::new(8, usize::MAX);
+        let mut ring = Ring::new(8, usize::MAX, FOREVER);
         ring.push(media(1));
         ring.push(media(1));
         assert_eq!(ring.skip(), 2);

@@ -197,6 +197,9 @@ impl StreamState {
             ring: Ring::new(
                 settings.player_queue_messages,
                 settings.player_queue_max_bytes,
+                // A player further behind than this skips ahead (see the
+                // feed): older entries would hold memory for nobody.
+                Duration::from_millis(settings.max_player_lag_ms.into()),
             ),
             ends_total: 0,
             last_keyframe: None,
