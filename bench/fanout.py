@@ -34,6 +34,7 @@ import atexit
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -56,8 +57,9 @@ RTMP_MODULE_CANDIDATES = [
     "/usr/local/nginx/modules/ngx_rtmp_module.so",
 ]
 SERVERS = ["nginx", "baton-1core", "baton-2cores"]
-# Open-file limit and connection count given to nginx's worker.
-NGINX_NOFILE = 40000
+# nginx's worker_connections (and worker_rlimit_nofile) at most: in a
+# container nginx cannot raise its limit above the hard limit it inherits
+# (setrlimit fails with EPERM), so the hard limit is used when lower.
 NGINX_CONNECTIONS = 30000
 # Capacity search: pass = every player connected, 0 lost, p99 below this.
 CAPACITY_P99_MS = 100.0
@@ -310,12 +312,14 @@ class Server:
 
     def _start_nginx(self) -> None:
         conf = NGINX_TEMPLATE.read_text()
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        nofile = NGINX_CONNECTIONS + 100 if hard == resource.RLIM_INFINITY else min(hard, NGINX_CONNECTIONS + 100)
         subst = {
             "@USER_LINE@": "user root;" if os.geteuid() == 0 else "",
             "@RTMP_MODULE@": self.env.rtmp_module,
             "@RUNDIR@": str(self.rundir),
-            "@NOFILE@": str(NGINX_NOFILE),
-            "@CONNECTIONS@": str(NGINX_CONNECTIONS),
+            "@NOFILE@": str(nofile),
+            "@CONNECTIONS@": str(max(1024, nofile - 100)),
             "@PORT@": str(self.port),
         }
         for k, v in subst.items():
@@ -511,11 +515,7 @@ def machine_info(env: Env) -> dict:
         pass
     rev = cmd_output(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"])
     dirty = cmd_output(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"])
-    try:
-        import resource
-        nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
-    except (ImportError, OSError):
-        nofile = None
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
     return {
         "nproc": os.cpu_count(),
         "cpu_model": cpu,
@@ -589,6 +589,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    # Open files: the servers and the tool inherit this (fanout.sh raised the
+    # hard limit where it could).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard != resource.RLIM_INFINITY and hard < 20000:
+        log(f"WARNING: open-file limit {hard} < 20000: large runs will fail to connect")
+    global CAPACITY_MAX_PLAYERS
+    if hard != resource.RLIM_INFINITY:
+        CAPACITY_MAX_PLAYERS = min(CAPACITY_MAX_PLAYERS, hard - 500)
     signal.signal(signal.SIGTERM, on_signal)
     atexit.register(cleanup)
 
@@ -639,7 +649,11 @@ def main(argv: list[str]) -> int:
     }
     stamp = time.strftime("%Y%m%d-%H%M", time.gmtime(started))
     json_path = out / f"fanout-{stamp}.json"
-    md_path = out / f"fanout-{stamp}.md"
+    k = 2
+    while json_path.exists():  # two runs in the same minute
+        json_path = out / f"fanout-{stamp}-{k}.json"
+        k += 1
+    md_path = json_path.with_suffix(".md")
 
     def save() -> None:
         json_path.write_text(json.dumps(data, indent=1) + "\n")
