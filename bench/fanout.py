@@ -322,6 +322,8 @@ class Server:
             "@CONNECTIONS@": str(max(1024, nofile - 100)),
             "@PORT@": str(self.port),
         }
+        # The template's comments (which name the placeholders) stay in the repo.
+        conf = "\n".join(line for line in conf.splitlines() if not line.lstrip().startswith("#")) + "\n"
         for k, v in subst.items():
             conf = conf.replace(k, v)
         conf_path = self.rundir / "nginx.conf"
