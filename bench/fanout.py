@@ -122,9 +122,9 @@ def scenarios() -> list[dict]:
         s("multi", "50 publishers 2 Mbit/s x 10 players each", publishers=50, players=500),
         s("slow", "1 publisher 2 Mbit/s, 500 players + 10 slow players at 1 Mbit/s, 30 s window",
           players=500, slow_players=10, duration=30),
-        s("idle", "2000 idle connections (handshake + connect), no stream",
-          players=0, publishers=0, idle=2000, warmup=1, duration=2, drain=1, join_spread=1,
-          publish_lead=0),
+        # baton-bench needs a publisher; nobody plays its stream.
+        s("idle", "2000 idle connections (handshake + connect), 1 publisher, no player",
+          players=0, publishers=1, idle=2000, warmup=1, duration=2, drain=1, join_spread=1),
     ]
 
 
