@@ -105,7 +105,7 @@ def scenario_table(entry: dict, servers: list[str]) -> list[str]:
     cols = [s for s in servers if s in runs]
     ratios = [b for b in BATONS if b in cols and "nginx" in cols]
     p = entry["params"]
-    rows = list(COMMON_ROWS) if p.get("players") or p.get("publishers") else []
+    rows = list(COMMON_ROWS) if p.get("players") else []
     if p.get("slow-players"):
         rows += SLOW_ROWS
     if p.get("idle"):
