@@ -129,24 +129,28 @@ def scenarios() -> list[dict]:
 
 
 def quick_params(p: dict) -> dict:
-    """--quick: players (and publishers, idle, slow players) / 10, 3 s window."""
+    """--quick: players (and publishers, idle, slow players) / 10, 3 s window, short timeline."""
     q = dict(p)
     for k in ("players", "idle", "publishers", "slow-players"):
         if q[k] > 0:
             q[k] = max(1, q[k] // 10)
     q["duration"] = min(q["duration"], 3)
-    q["warmup"] = min(q["warmup"], 1)
+    # Warmup longer than the 2 s GOP: nginx-rtmp starts a new player on the
+    # next keyframe, which would show as a stall inside a shorter warmup.
+    q["warmup"] = min(q["warmup"], 2)
     q["drain"] = min(q["drain"], 1)
     q["join-spread"] = min(q["join-spread"], 1)
     q["publish-lead"] = min(q["publish-lead"], 1)
     return q
 
 
-def capacity_params(players: int) -> dict:
+def capacity_params(players: int, quick: bool = False) -> dict:
     p = dict(BASE)
     p["players"] = players
     # About 500 joins per second, 2 to 8 s.
     p["join-spread"] = min(8, max(2, round(players / 500)))
+    if quick:
+        p = quick_params(p) | {"players": players}
     return p
 
 
@@ -464,14 +468,14 @@ def capacity_pass(rec: dict) -> tuple[bool, str]:
     return True, f"0 lost, p99 {p99:.1f} ms"
 
 
-def capacity_search(runner: Runner, server: str, start: int, max_runs: int) -> dict:
+def capacity_search(runner: Runner, server: str, start: int, max_runs: int, quick: bool) -> dict:
     """Most players with 0 lost and p99 < 100 ms: x1.5 while passing, then bisect to 10%."""
     runs = []
     best = 0          # most players that passed
     worst = None      # fewest players that failed
     n = start
     while len(runs) < max_runs:
-        rec = runner.run(server, f"capacity-{n}", capacity_params(n))
+        rec = runner.run(server, f"capacity-{n}", capacity_params(n, quick))
         ok, why = capacity_pass(rec)
         log(f"  capacity {server} {n} players: {'PASS' if ok else 'FAIL'} ({why})")
         runs.append({"players": n, "pass": ok, "why": why, "record": rec})
@@ -627,7 +631,7 @@ def main(argv: list[str]) -> int:
 
     estimate = sum((timeline_secs(s["params"]) + RUN_OVERHEAD) * len(args.server_list) for s in selected)
     if do_capacity:
-        estimate += len(cap_servers) * cap_runs * (timeline_secs(capacity_params(cap_start * 3)) + RUN_OVERHEAD)
+        estimate += len(cap_servers) * cap_runs * (timeline_secs(capacity_params(cap_start * 3, args.quick)) + RUN_OVERHEAD)
     log(f"{len(selected)} scenarios x {len(args.server_list)} servers"
         + (f" + capacity search on {', '.join(cap_servers)}" if do_capacity else "")
         + f"; estimated {fmt_secs(estimate)} (capacity at its maximum of runs)")
@@ -673,7 +677,7 @@ def main(argv: list[str]) -> int:
             data["capacity"] = {"start": cap_start, "max_runs": cap_runs, "servers": {}}
             order = cap_servers if len(selected) % 2 == 0 else list(reversed(cap_servers))
             for server in order:
-                data["capacity"]["servers"][server] = capacity_search(runner, server, cap_start, cap_runs)
+                data["capacity"]["servers"][server] = capacity_search(runner, server, cap_start, cap_runs, args.quick)
                 save()
     finally:
         data["finished_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
