@@ -71,7 +71,7 @@ START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 # Extra seconds per run spent outside the tool's timeline (start, stop,
 # the tool's own connect and close), for the ETA.
-RUN_OVERHEAD = 3.0
+RUN_OVERHEAD = 1.0
 
 
 def log(msg: str) -> None:

@@ -130,6 +130,9 @@ def scenario_table(entry: dict, servers: list[str]) -> list[str]:
         if not runs[s].get("ok"):
             out.append("")
             out.append(f"{s} failed: {runs[s].get('error')}")
+        elif runs[s].get("server_exited") is not None:
+            out.append("")
+            out.append(f"{s}: the server exited during the run (status {runs[s]['server_exited']})")
     return out
 
 
