@@ -86,8 +86,24 @@ SERVER_ROWS = [
     ("server CPU s/GB", lambda r: get(r, "server", "cpu_secs_per_gb"), 3),
     ("server peak RSS MiB", lambda r: kib_to_mib(get(r, "server", "rss_peak_kib")), 1),
     ("server RSS/conn KiB", lambda r: get(r, "server", "rss_per_connection_kib"), 1),
+    ("server CPU % of a core", lambda r: pct(get(r, "server", "cpu_secs"), get(r, "window_secs")), 0),
     ("tool CPU s", lambda r: get(r, "tool", "cpu_secs"), 2),
+    ("tool CPU % of a core", lambda r: pct(get(r, "tool", "cpu_secs"), get(r, "window_secs")), 0),
 ]
+# Tool above this share of a core over the window: the figures may be the
+# tool's limit rather than the server's.
+TOOL_SATURATED_PCT = 90
+
+
+def pct(cpu, window):
+    if not isinstance(cpu, (int, float)) or not isinstance(window, (int, float)) or window <= 0:
+        return None
+    return 100.0 * cpu / window
+
+
+def tool_saturated(r) -> bool:
+    v = pct(get(r, "tool", "cpu_secs"), get(r, "window_secs"))
+    return v is not None and v >= TOOL_SATURATED_PCT
 
 
 # Tool CPU above server CPU by more than this (seconds) is flagged: below it,
@@ -121,6 +137,8 @@ def scenario_table(entry: dict, servers: list[str]) -> list[str]:
             c = num(vals[s], digits) if res[s] is not None else "failed"
             if label == "tool CPU s" and res[s] is not None and tool_over_server(res[s]):
                 c += " ⚠"
+            if label == "tool CPU % of a core" and res[s] is not None and tool_saturated(res[s]):
+                c += " ⚠"
             cells.append(c)
         for b in ratios:
             # Ratios of counts (lost, connected...) say nothing: only of measures.
@@ -140,10 +158,13 @@ def capacity_section(cap: dict, quick: bool) -> list[str]:
     out = ["## Capacity search", "",
            f"1 publisher 2 Mbit/s; the most players with every player connected, 0 lost and p99 < 100 ms "
            f"(start {cap.get('start')}, x1.5 while passing, then bisect to 10 %, at most "
-           f"{cap.get('max_runs')} runs per server).", "",
+           f"{cap.get('max_runs')} runs per server). [tool saturated]: the tool used {TOOL_SATURATED_PCT} % "
+           "or more of a core in that run.", "",
            "| server | max players passing | first failing | runs |", "|---|---|---|---|"]
     for s, c in cap["servers"].items():
         runs = ", ".join(f"{r['players']} {'pass' if r['pass'] else 'FAIL (' + r['why'] + ')'}"
+                         + (" [tool saturated]" if r["record"].get("ok") and tool_saturated(r["record"]["result"])
+                            else "")
                          for r in c["runs"])
         best = f"≥ {c['max_players']}" if c.get("cap_reached") or c.get("first_fail") is None else c["max_players"]
         out.append(f"| {s} | {best} | {num(c.get('first_fail'))} | {runs} |")
@@ -287,7 +308,9 @@ def render(data: dict) -> str:
         + ("" if m.get("pinned", True) else " — **pinning was NOT possible on this machine**"),
         f"- a fresh server per run; server order alternates between scenarios; total {data.get('elapsed_secs')} s",
         "- ratio columns: baton / nginx (lower is better for CPU, memory, latency)",
-        f"- ⚠ on tool CPU: the load tool used more CPU than the server in that run (by more than {TOOL_CPU_SLACK} s)",
+        f"- ⚠ on tool CPU s: the load tool used more CPU than the server in that run (by more than {TOOL_CPU_SLACK} s); "
+        f"⚠ on tool CPU %: the tool used {TOOL_SATURATED_PCT} % or more of a core, so the figures may be the tool's "
+        "limit (with 1 tool thread: one core)",
         "",
     ]
     servers = data["servers"]
