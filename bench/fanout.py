@@ -375,6 +375,7 @@ class Runner:
         self.started = time.monotonic()
         self.remaining = total_estimate
         self.count = 0
+        self.failed = 0
 
     def progress(self, what: str, estimate: float) -> None:
         self.count += 1
@@ -424,7 +425,8 @@ class Runner:
             record["ok"] = True
         except Exception as e:  # noqa: BLE001  (a failed run is a result)
             record["error"] = str(e)
-            log(f"  FAILED: {e}")
+            self.failed += 1
+            log(f"  FAILED: {e} (logs in {rundir})")
         finally:
             server.stop()
         record["secs"] = round(time.monotonic() - t0, 1)
@@ -684,10 +686,11 @@ def main(argv: list[str]) -> int:
         data["elapsed_secs"] = round(time.time() - started, 1)
         save()
         cleanup()
-        if not args.keep_runs:
+        if not args.keep_runs and not runner.failed:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
-            log(f"run directories kept in {workdir}")
+            log(f"run directories (server and tool logs) kept in {workdir}"
+                + (f": {runner.failed} run(s) failed" if runner.failed else ""))
 
     md = fanout_report.render(data)
     md_path.write_text(md)
