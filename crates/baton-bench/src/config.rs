@@ -79,9 +79,8 @@ pub struct Config {
     /// Stream names are `{prefix}{publisher index}`.
     #[arg(long, default_value = "bench")]
     pub stream_prefix: String,
-    /// More logs (-v: debug, -vv: trace).
+    /// More logs (-v: info, -vv: debug, -vvv: trace; RUST_LOG overrides).
     #[arg(short, long, action = clap::ArgAction::Count)]
-    #[serde(skip)]
     pub verbose: u8,
 }
 

@@ -37,6 +37,9 @@ pub struct Report {
     pub server: ServerReport,
     /// The tool itself.
     pub tool: ToolReport,
+    /// Why publishers failed (for the exit message; not in the JSON).
+    #[serde(skip)]
+    pub publisher_errors: Vec<String>,
 }
 
 /// The synthetic publishers.
@@ -175,7 +178,10 @@ impl Report {
     /// no player could start.
     pub fn fatal(&self) -> Option<String> {
         if self.publishers.connected == 0 {
-            return Some("no publisher could start publishing".into());
+            return Some(format!(
+                "no publisher could start publishing: {}",
+                self.publisher_errors.join(", ")
+            ));
         }
         if self.players.requested > 0 && self.players.connected == 0 {
             let reasons: Vec<String> = self

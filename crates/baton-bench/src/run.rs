@@ -61,7 +61,7 @@ fn client_config() -> ClientConfig {
     }
 }
 
-/// The soft descriptor limit, for the error message.
+/// The soft descriptor limit (`ulimit -n`), for the error message.
 fn fd_limit() -> String {
     std::fs::read_to_string("/proc/self/limits")
         .ok()
@@ -84,8 +84,11 @@ pub async fn run(config: Config) -> Result<Report, BenchError> {
     // Idle connections first, so that their cost is measured alone.
     let idle = idle::open(&config.url, &client, config.idle).await;
     if idle.fd_limit_hit {
+        let opened = idle.connections.len();
+        // Close them first: reading the limit needs a descriptor.
+        drop(idle);
         return Err(BenchError::FdLimit {
-            opened: idle.connections.len(),
+            opened,
             limit: fd_limit(),
         });
     }
@@ -222,6 +225,7 @@ pub async fn run(config: Config) -> Result<Report, BenchError> {
             cpu_secs: tool_cpu,
             rss_peak_kib: procfs::rss_peak_kib(Pid::OwnProcess),
         },
+        publisher_errors: pub_results.iter().filter_map(|p| p.error.clone()).collect(),
         config: Arc::unwrap_or_clone(config),
     })
 }

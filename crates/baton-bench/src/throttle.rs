@@ -102,3 +102,31 @@ impl AsyncWrite for Throttled {
         Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    #[tokio::test]
+    async fn reads_at_the_rate() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let writer = tokio::spawn(async move {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            tcp.write_all(&[7u8; 100_000]).await.unwrap();
+        });
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        // 250 KB/s with a 25 KB burst: 100 KB take at least 0.3 s.
+        let mut slow = Throttled::new(tcp, Bitrate::from_bps(2_000_000));
+        let start = Instant::now();
+        let mut buf = vec![0; 100_000];
+        slow.read_exact(&mut buf).await.unwrap();
+        let elapsed = start.elapsed();
+        assert!(elapsed >= Duration::from_millis(280), "{elapsed:?}");
+        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+        assert!(buf.iter().all(|&b| b == 7));
+        writer.await.unwrap();
+    }
+}

@@ -59,11 +59,14 @@ async fn bench(publishers: u32, players: u32, extra: &[&str]) -> Report {
 
 fn assert_clean(report: &Report, players: u64) {
     assert_eq!(report.fatal(), None);
+    let slow = u64::from(report.config.slow_players);
     assert_eq!(
-        report.players.connected as u64, players,
+        u64::from(report.players.connected),
+        players + slow,
         "{:?}",
         report.players.failures
     );
+    assert_eq!(report.slow.players, slow);
     let n = &report.normal;
     assert_eq!(n.players, players);
     assert_eq!(n.lost, 0, "no frame lost");
@@ -99,7 +102,9 @@ fn assert_clean(report: &Report, players: u64) {
     ] {
         assert!(json.get(key).is_some(), "JSON key {key}");
     }
-    assert!(json["slow"]["latency_ms"]["p99"].is_null());
+    if slow == 0 {
+        assert!(json["slow"]["latency_ms"]["p99"].is_null());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,8 +115,13 @@ async fn one_publisher_twenty_players() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_publishers_five_players_each_with_idle() {
-    let report = bench(2, 10, &["--idle", "5"]).await;
+async fn two_publishers_five_players_each_with_idle_and_slow() {
+    let report = bench(
+        2,
+        10,
+        &["--idle", "5", "--slow-players", "2", "--slow-rate", "300k"],
+    )
+    .await;
     assert_clean(&report, 10);
     assert_eq!(report.publishers.connected, 2);
     assert_eq!(report.idle.connected, 5);
