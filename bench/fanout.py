@@ -655,7 +655,7 @@ def main(argv: list[str]) -> int:
         "scenarios": [],
         "capacity": None,
     }
-    stamp = time.strftime("%Y%m%d-%H%M", time.gmtime(started))
+    stamp = time.strftime("%Y%m%d-%H%M", time.gmtime(started)) + ("-quick" if args.quick else "")
     json_path = out / f"fanout-{stamp}.json"
     k = 2
     while json_path.exists():  # two runs in the same minute
