@@ -9,7 +9,7 @@ scenario to the next, it starts a FRESH server on a free loopback port, runs
 `baton-bench` against it (`--server-pid` = the process that does the work:
 nginx's single worker, or baton itself), stops the server by its PID and
 keeps the tool's JSON. Then a capacity search (the most players with nothing
-lost and p99 latency < 100 ms). The results go to OUT/fanout-YYYYMMDD-HHMM.json
+lost and p99 latency < 100 ms). The results go to OUT/fanout-YYYYMMDD-HHMM[-quick].json
 (raw results and machine information) and .md (tables and PASS/FAIL targets,
 rendered by bench/fanout_report.py, also printed at the end).
 
