@@ -81,9 +81,23 @@ IDLE_ROWS = [
     ("idle connected", lambda r: get(r, "idle", "connected"), 0),
     ("idle RSS/conn KiB", lambda r: get(r, "idle", "rss_per_connection_kib"), 1),
 ]
+def per_gb(secs, delivered_bytes):
+    """CPU seconds per delivered GB (None when either is missing or zero)."""
+    if secs is None or not delivered_bytes:
+        return None
+    return secs / (delivered_bytes / 1e9)
+
+
 SERVER_ROWS = [
     ("server CPU s", lambda r: get(r, "server", "cpu_secs"), 2),
     ("server CPU s/GB", lambda r: get(r, "server", "cpu_secs_per_gb"), 3),
+    # On loopback the kernel's TCP work is split between the server and the
+    # tool by timing (a sender with Nagle on, like nginx-rtmp, has part of
+    # its sending done when the tool's ACK arrives, on the tool's CPU): the
+    # sum is the machine's whole cost per GB, which no split can move.
+    ("server + tool CPU s/GB", lambda r: per_gb(
+        (get(r, "server", "cpu_secs") or 0) + (get(r, "tool", "cpu_secs") or 0)
+        if get(r, "server", "cpu_secs") is not None else None, get(r, "delivered_bytes")), 3),
     ("server peak RSS MiB", lambda r: kib_to_mib(get(r, "server", "rss_peak_kib")), 1),
     ("server RSS/conn KiB", lambda r: get(r, "server", "rss_per_connection_kib"), 1),
     ("server CPU % of a core", lambda r: pct(get(r, "server", "cpu_secs"), get(r, "window_secs")), 0),
