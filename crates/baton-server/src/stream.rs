@@ -493,8 +493,15 @@ impl StreamState {
     fn append(&mut self, slot: Slot) {
         if self.players == 0 {
             self.ring.skip();
-        } else {
-            self.ring.push(slot);
+            return;
         }
+        if self.waiters.len() == self.players {
+            // Every player waits at the end of the queue (each registered
+            // there since the last append, which took the list): nobody
+            // will read what the queue holds, so it goes. Players that keep
+            // up cost the stream no queue memory, only the GOP cache.
+            self.ring.clear();
+        }
+        self.ring.push(slot);
     }
 }

@@ -167,6 +167,41 @@ fn a_waiting_player_stays_parked_until_the_next_message_then_gets_it() {
 }
 
 #[test]
+fn players_that_keep_up_leave_nothing_in_the_queue() {
+    let hub = StreamHub::new(&settings());
+    let mut publisher = Publisher::new(hub.publish("live", "s").unwrap());
+    publisher.headers();
+    publisher.keyframe(0);
+    let (mut fast, mut slow) = (
+        hub.play("live", "s").unwrap(),
+        hub.play("live", "s").unwrap(),
+    );
+    drain(&mut fast);
+    drain(&mut slow);
+    let queued = |hub: &StreamHub| hub.stream_stats("live", "s").unwrap().queued_messages;
+    // Both read everything after each message: the queue holds only the
+    // newest message.
+    for i in 0..20 {
+        publisher.inter(40 * (i + 1));
+        assert_eq!(drain(&mut fast).len(), 1);
+        assert_eq!(drain(&mut slow).len(), 1);
+    }
+    publisher.inter(1000);
+    assert_eq!(queued(&hub), 1);
+    // One player stops reading: what it has not read stays for it.
+    drain(&mut fast);
+    let mut expected = Vec::new();
+    for i in 0..10 {
+        expected.push(format!("P{}", publisher.inter(1040 + 40 * i)));
+        drain(&mut fast);
+    }
+    assert_eq!(queued(&hub), 11);
+    let got = drain(&mut slow);
+    assert_eq!(got.len(), 11);
+    assert_eq!(got[1..], expected[..]);
+}
+
+#[test]
 fn end_comes_after_every_message_then_the_feed_waits_for_the_next_publisher() {
     let hub = StreamHub::new(&settings());
     let mut feed = hub.play("live", "s").unwrap();
