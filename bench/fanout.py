@@ -57,6 +57,11 @@ RTMP_MODULE_CANDIDATES = [
     "/usr/local/nginx/modules/ngx_rtmp_module.so",
 ]
 SERVERS = ["nginx", "baton-1core", "baton-2cores"]
+# Opt-in (--servers): nginx-rtmp with TCP_NODELAY forced on its accepted
+# sockets by an LD_PRELOAD shim (bench/tools/nodelay.c, built with cc), to
+# show how much of nginx's figure is Nagle moving its sends onto the tool.
+OPTIONAL_SERVERS = ["nginx-nodelay"]
+NODELAY_SHIM_SRC = BENCH_DIR / "tools" / "nodelay.c"
 # nginx's worker_connections (and worker_rlimit_nofile) at most: in a
 # container nginx cannot raise its limit above the hard limit it inherits
 # (setrlimit fails with EPERM), so the hard limit is used when lower.
@@ -303,7 +308,7 @@ class Server:
         self.log_path = rundir / "server.log"
 
     def start(self) -> None:
-        if self.name == "nginx":
+        if self.name in ("nginx", "nginx-nodelay"):
             self._start_nginx()
         else:
             threads = "1" if self.name == "baton-1core" else "2"
@@ -334,7 +339,10 @@ class Server:
         conf_path.write_text(conf)
         cmd = [self.env.nginx, "-p", f"{self.rundir}/", "-e", str(self.rundir / "error.log"), "-c", str(conf_path)]
         self.cmd = self.env.pinned(0, cmd)
-        self.proc = spawn(self.cmd, self.log_path)
+        extra = {}
+        if self.name == "nginx-nodelay":
+            extra["env"] = {**os.environ, "LD_PRELOAD": str(build_nodelay_shim(self.rundir))}
+        self.proc = spawn(self.cmd, self.log_path, **extra)
         wait_port(self.port, self.proc, START_TIMEOUT, self.rundir / "error.log")
         # taskset execs nginx, so the Popen PID is the master's; its only
         # child is the worker.
@@ -355,7 +363,7 @@ class Server:
         if self.proc is not None:
             stop(self.proc)
         for pid in self.pids:
-            if self.name == "nginx":
+            if self.name in ("nginx", "nginx-nodelay"):
                 # The master stops its worker; make sure.
                 deadline = time.monotonic() + STOP_TIMEOUT
                 while pid_alive(pid) and time.monotonic() < deadline:
@@ -543,6 +551,17 @@ def machine_info(env: Env) -> dict:
 # --------------------------------------------------------------------------
 
 
+def build_nodelay_shim(rundir: Path) -> Path:
+    """Compiles bench/tools/nodelay.c into the run directory."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        raise RuntimeError("nginx-nodelay needs a C compiler (apt-get install gcc)")
+    out = rundir / "nodelay.so"
+    subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", str(out), str(NODELAY_SHIM_SRC), "-ldl"],
+                   check=True, timeout=60)
+    return out
+
+
 def find_nginx() -> str:
     for c in (shutil.which("nginx"), "/usr/sbin/nginx", "/usr/local/nginx/sbin/nginx"):
         if c and os.access(c, os.X_OK):
@@ -573,7 +592,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     help="smoke test: 3 s windows, players / 10, capacity search at most 3 runs")
     ap.add_argument("--only", default="", help="comma-separated scenario ids (capacity = the capacity search); "
                     "default: all")
-    ap.add_argument("--servers", default=",".join(SERVERS), help=f"comma-separated, from {','.join(SERVERS)}")
+    ap.add_argument("--servers", default=",".join(SERVERS),
+                    help=f"comma-separated, from {','.join(SERVERS + OPTIONAL_SERVERS)}")
     ap.add_argument("--out", default=str(BENCH_DIR / "results"), help="output directory (default bench/results)")
     ap.add_argument("--baton", default=str(target / "baton"), help="baton binary")
     ap.add_argument("--bench", default=str(target / "baton-bench"), help="baton-bench binary")
@@ -585,8 +605,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = ap.parse_args(argv)
     args.server_list = [s for s in args.servers.split(",") if s]
     for s in args.server_list:
-        if s not in SERVERS:
-            ap.error(f"unknown server {s!r} (known: {', '.join(SERVERS)})")
+        if s not in SERVERS + OPTIONAL_SERVERS:
+            ap.error(f"unknown server {s!r} (known: {', '.join(SERVERS + OPTIONAL_SERVERS)})")
     ids = [s["id"] for s in scenarios()] + ["capacity"]
     args.only_list = [s for s in args.only.split(",") if s]
     for s in args.only_list:
@@ -614,7 +634,7 @@ def main(argv: list[str]) -> int:
         if not os.access(path, os.X_OK):
             log(f"{what} binary not found at {path} (cargo build --release -p baton -p baton-bench)")
             return 2
-    if "nginx" in args.server_list:
+    if "nginx" in args.server_list or "nginx-nodelay" in args.server_list:
         if not shutil.which(args.nginx) and not os.access(args.nginx, os.X_OK):
             log(f"nginx not found ({args.nginx}); apt-get install nginx-light libnginx-mod-rtmp")
             return 2
