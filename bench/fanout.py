@@ -125,8 +125,10 @@ def scenarios() -> list[dict]:
         s("hd100", "1 publisher 8 Mbit/s 60 fps, 100 players", players=100, bitrate="8M", fps=60),
         s("hd400", "1 publisher 8 Mbit/s 60 fps, 400 players", players=400, bitrate="8M", fps=60),
         s("multi", "50 publishers 2 Mbit/s x 10 players each", publishers=50, players=500),
-        s("slow", "1 publisher 2 Mbit/s, 500 players + 10 slow players at 1 Mbit/s, 30 s window",
-          players=500, slow_players=10, duration=30),
+        # 60 s: long enough for the lag-disconnect rule (Baton: more than 3
+        # skips within 60 s) to act on a player at half the stream's rate.
+        s("slow", "1 publisher 2 Mbit/s, 500 players + 10 slow players at 1 Mbit/s, 60 s window",
+          players=500, slow_players=10, duration=60),
         # baton-bench needs a publisher; nobody plays its stream.
         s("idle", "2000 idle connections (handshake + connect), 1 publisher, no player",
           players=0, publishers=1, idle=2000, warmup=1, duration=2, drain=1, join_spread=1),
