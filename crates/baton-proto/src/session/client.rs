@@ -217,6 +217,28 @@ impl ClientSession {
         result
     }
 
+    /// Zero-copy input, step one: the session's input buffer, to read the
+    /// server's next bytes straight into (at most `size` of them; it takes
+    /// no more). Step two is [`ClientSession::handle_appended_input`] with
+    /// the number of bytes read. Equivalent to reading into a buffer of
+    /// one's own and calling [`ClientSession::handle_input`], without the
+    /// copy. Only append to it.
+    pub fn input_buffer(&mut self, size: usize) -> bytes::buf::Limit<&mut bytes::BytesMut> {
+        self.conn.input_space(size)
+    }
+
+    /// Zero-copy input, step two: `n` bytes were appended to
+    /// [`ClientSession::input_buffer`]; decodes them like
+    /// [`ClientSession::handle_input`]. On error the session is closed.
+    pub fn handle_appended_input(&mut self, n: usize, now: u32) -> Result<(), SessionError> {
+        self.last_now = now;
+        let result = self.conn.input_appended(n).and_then(|()| self.process());
+        if result.is_err() {
+            self.conn.close();
+        }
+        result
+    }
+
     /// The next event for the application.
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
         self.events.pop_front()

@@ -158,6 +158,39 @@ impl Connection {
         Ok(())
     }
 
+    /// The input buffer, for a read straight into it (no copy): the caller
+    /// appends at most `size` bytes (fewer near `max_buffered_input`: the
+    /// returned buffer takes no more), then calls
+    /// [`Connection::input_appended`] with their count.
+    pub(crate) fn input_space(&mut self, size: usize) -> bytes::buf::Limit<&mut BytesMut> {
+        let room = self
+            .config
+            .max_buffered_input
+            .saturating_sub(self.input.len())
+            .min(size);
+        // One byte even at the limit: the read that fills it is refused by
+        // `input_appended`, as `push_input` would refuse it.
+        let room = room.max(1);
+        self.input.reserve(room);
+        bytes::BufMut::limit(&mut self.input, room)
+    }
+
+    /// Accounts for `n` bytes appended through [`Connection::input_space`]
+    /// (dropped, like any input, once the connection is closed).
+    pub(crate) fn input_appended(&mut self, n: usize) -> Result<(), SessionError> {
+        if self.closed {
+            let keep = self.input.len().saturating_sub(n);
+            self.input.truncate(keep);
+            return Ok(());
+        }
+        let limit = self.config.max_buffered_input;
+        if self.input.len() > limit {
+            return Err(SessionError::InputOverflow { limit });
+        }
+        self.bytes_in = self.bytes_in.wrapping_add(n as u64);
+        Ok(())
+    }
+
     /// Frees the input buffer once everything in it was decoded: a
     /// connection that only receives acknowledgements and pings (a player,
     /// an idle client) then holds no input memory between reads, instead of

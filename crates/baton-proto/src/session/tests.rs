@@ -655,3 +655,60 @@ fn oversized_payloads_are_api_errors_not_panics() {
     pair.client.close();
     assert_eq!(pair.client.create_stream(), Err(UsageError::Closed));
 }
+
+#[test]
+fn zero_copy_input_decodes_like_handle_input_and_keeps_the_limit() {
+    use bytes::BufMut;
+    // A server's media, read by one client through its input buffer in
+    // reads of 7 bytes (every partial path), and by another through
+    // handle_input: the same frames, every byte counted.
+    let frames: Vec<Bytes> = (0..5).map(|i| video(3000 + 1000 * i, i == 0)).collect();
+    let played = || {
+        let mut pair = Pair::default();
+        let stream_id = pair.play("key");
+        pair.take_client_events();
+        for (i, frame) in frames.iter().enumerate() {
+            let ts = Timestamp(40 * i as u32);
+            pair.server
+                .send_media(stream_id, MediaKind::Video, ts, frame.clone())
+                .unwrap();
+        }
+        let mut wire = Vec::new();
+        while let Some(bytes) = pair.server.poll_transmit() {
+            wire.extend_from_slice(&bytes);
+        }
+        (pair.client, wire)
+    };
+    let media = |s: &mut ClientSession| {
+        std::iter::from_fn(|| s.poll_event())
+            .filter_map(|e| match e {
+                ClientEvent::Media { payload, .. } => Some(payload),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let (mut zero_copy, wire) = played();
+    let before = zero_copy.stats().bytes_received;
+    for piece in wire.chunks(7) {
+        let mut space = zero_copy.input_buffer(7);
+        assert!(space.remaining_mut() >= piece.len());
+        space.put_slice(piece);
+        zero_copy.handle_appended_input(piece.len(), 9).unwrap();
+    }
+    assert_eq!(media(&mut zero_copy), frames);
+    assert_eq!(zero_copy.stats().bytes_received - before, wire.len() as u64);
+    let (mut copying, wire) = played();
+    copying.handle_input(&wire, 9).unwrap();
+    assert_eq!(media(&mut copying), frames);
+
+    // The buffer takes no more than the input limit allows.
+    let mut small = ClientSession::new(ClientConfig {
+        session: SessionConfig {
+            max_buffered_input: 64,
+            ..SessionConfig::default()
+        },
+        ..ClientConfig::default()
+    });
+    assert_eq!(small.input_buffer(4096).remaining_mut(), 64);
+    assert_eq!(small.input_buffer(16).remaining_mut(), 16);
+}

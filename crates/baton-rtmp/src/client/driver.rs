@@ -9,7 +9,7 @@ use std::pin::{Pin, pin};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, sleep};
 
 use baton_proto::session::{ClientEvent, ClientSession, ConnectionStats};
@@ -28,7 +28,8 @@ pub(crate) struct Driver<S> {
     out: OutputQueue,
     /// Bytes written since the last successful `poll_flush`.
     unflushed: bool,
-    read_buf: Box<[u8]>,
+    /// Most bytes one read takes.
+    read_size: usize,
     started: Instant,
     eof: bool,
     handshake_done: bool,
@@ -59,7 +60,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             session,
             out: OutputQueue::default(),
             unflushed: false,
-            read_buf: vec![0; read_buffer_size.max(1)].into_boxed_slice(),
+            read_size: read_buffer_size.max(1),
             started: Instant::now(),
             eof: false,
             handshake_done: false,
@@ -101,15 +102,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if self.eof {
             return Poll::Ready(Ok(0));
         }
-        let mut buf = ReadBuf::new(&mut self.read_buf);
-        ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
-        let n = buf.filled().len();
+        // Straight into the session's input buffer: the bytes are not
+        // copied again before they are decoded.
+        let mut space = self.session.input_buffer(self.read_size);
+        let n = ready!(tokio_util::io::poll_read_buf(
+            Pin::new(&mut self.io),
+            cx,
+            &mut space
+        ))?;
         if n == 0 {
             self.eof = true;
             return Poll::Ready(Ok(0));
         }
         let now = self.now_ms();
-        self.session.handle_input(&self.read_buf[..n], now)?;
+        self.session.handle_appended_input(n, now)?;
         Poll::Ready(Ok(n))
     }
 
