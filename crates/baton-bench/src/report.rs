@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::stats::GroupStats;
+use crate::stats::{FrameCounts, GroupStats};
 
 /// Everything a run measured.
 #[derive(Debug, Serialize)]
@@ -95,22 +95,9 @@ pub struct LatencyReport {
 /// A group of players.
 #[derive(Debug, Default, Serialize)]
 pub struct GroupReport {
-    /// Players that started playing.
-    pub players: u64,
-    /// Bench frames received (duplicates included).
-    pub frames_received: u64,
-    /// Frames lost (from each player's first frame to the last sent).
-    pub lost: u64,
-    /// Frames received twice.
-    pub duplicated: u64,
-    /// Frames received after a newer one.
-    pub reordered: u64,
-    /// Players that lost at least one frame.
-    pub players_with_loss: u64,
-    /// Players whose first frame was not a keyframe.
-    pub not_starting_on_keyframe: u64,
-    /// Players whose connection ended before the run.
-    pub disconnected: u64,
+    /// Frame counts (their keys sit at this level of the JSON).
+    #[serde(flatten)]
+    pub counts: FrameCounts,
     /// Send-to-receive latency of frames sent in the window.
     pub latency_ms: LatencyReport,
     /// Longest gap between two video frames of one player in the window.
@@ -154,14 +141,7 @@ impl From<&GroupStats> for GroupReport {
     fn from(g: &GroupStats) -> GroupReport {
         let q = |q: f64| g.latency.quantile(q).map(ms);
         GroupReport {
-            players: g.players,
-            frames_received: g.frames_received,
-            lost: g.lost,
-            duplicated: g.duplicated,
-            reordered: g.reordered,
-            players_with_loss: g.players_with_loss,
-            not_starting_on_keyframe: g.not_starting_on_keyframe,
-            disconnected: g.disconnected,
+            counts: g.counts,
             latency_ms: LatencyReport {
                 p50: q(0.5),
                 p99: q(0.99),

@@ -1,6 +1,8 @@
 //! Per-player counters (plain fields, updated per frame without
 //! allocation) and their merge into a group (normal or slow players).
 
+use serde::Serialize;
+
 use crate::frame::FrameHeader;
 use crate::histogram::Histogram;
 use crate::seq::{Arrival, SeqTracker};
@@ -94,25 +96,33 @@ impl PlayerStats {
     }
 }
 
-/// The merged counters of a group of players.
-#[derive(Debug, Default)]
-pub struct GroupStats {
+/// The frame counts of a group of players, as merged here and as reported
+/// (the same keys in the JSON report).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct FrameCounts {
     /// Players that started playing.
     pub players: u64,
-    /// Bench frames received.
+    /// Bench frames received (duplicates included).
     pub frames_received: u64,
-    /// Frames lost.
+    /// Frames lost (from each player's first frame to the last sent).
     pub lost: u64,
     /// Frames received twice.
     pub duplicated: u64,
-    /// Frames received out of order.
+    /// Frames received after a newer one.
     pub reordered: u64,
     /// Players that lost at least one frame.
     pub players_with_loss: u64,
     /// Players whose first frame was not a keyframe.
     pub not_starting_on_keyframe: u64,
-    /// Players cut before the end.
+    /// Players whose connection ended before the run.
     pub disconnected: u64,
+}
+
+/// The merged counters of a group of players.
+#[derive(Debug, Default)]
+pub struct GroupStats {
+    /// Frame counts.
+    pub counts: FrameCounts,
     /// Latency of every player.
     pub latency: Histogram,
     /// Longest stall of any player, µs (`None` without players).
@@ -131,14 +141,15 @@ impl GroupStats {
             (_, Some(last)) => p.seq.lost(last),
             (_, None) => 0,
         };
-        self.players += 1;
-        self.frames_received += p.frames_received;
-        self.lost += lost;
-        self.duplicated += p.seq.duplicated;
-        self.reordered += p.seq.reordered;
-        self.players_with_loss += u64::from(lost > 0);
-        self.not_starting_on_keyframe += u64::from(p.not_starting_on_keyframe);
-        self.disconnected += u64::from(p.disconnected);
+        let c = &mut self.counts;
+        c.players += 1;
+        c.frames_received += p.frames_received;
+        c.lost += lost;
+        c.duplicated += p.seq.duplicated;
+        c.reordered += p.seq.reordered;
+        c.players_with_loss += u64::from(lost > 0);
+        c.not_starting_on_keyframe += u64::from(p.not_starting_on_keyframe);
+        c.disconnected += u64::from(p.disconnected);
         self.latency.merge(&p.latency);
         self.longest_stall_us = Some(self.longest_stall_us.unwrap_or(0).max(p.longest_stall_us));
         self.window_bytes += p.window_bytes;
@@ -203,12 +214,14 @@ mod tests {
         assert_eq!(p.longest_stall_us, 3_000_000 - 1_720_000);
         let mut g = GroupStats::default();
         g.add(&p, Some(10), 20);
-        assert_eq!((g.lost, g.players_with_loss, g.duplicated), (1, 1, 1));
+        let c = g.counts;
+        assert_eq!((c.lost, c.players_with_loss, c.duplicated), (1, 1, 1));
         // A player that received nothing lost the window's frames.
         let mut silent = PlayerStats::new(1);
         silent.finish(window);
         g.add(&silent, Some(10), 20);
-        assert_eq!((g.players, g.lost, g.players_with_loss), (2, 21, 2));
+        let c = g.counts;
+        assert_eq!((c.players, c.lost, c.players_with_loss), (2, 21, 2));
         assert_eq!(g.longest_stall_us, Some(2_000_000));
     }
 }

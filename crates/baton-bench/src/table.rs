@@ -17,18 +17,18 @@ fn f2(v: Option<f64>) -> String {
 }
 
 fn group(out: &mut String, name: &str, g: &GroupReport) {
-    let l = &g.latency_ms;
+    let (l, c) = (&g.latency_ms, &g.counts);
     let _ = writeln!(
         out,
         "{name:<7} {:>7} {:>10} {:>8} {:>5} {:>5} {:>8} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9}",
-        g.players,
-        g.frames_received,
-        g.lost,
-        g.duplicated,
-        g.reordered,
-        g.players_with_loss,
-        g.not_starting_on_keyframe,
-        g.disconnected,
+        c.players,
+        c.frames_received,
+        c.lost,
+        c.duplicated,
+        c.reordered,
+        c.players_with_loss,
+        c.not_starting_on_keyframe,
+        c.disconnected,
         f1(l.p50),
         f1(l.p99),
         f1(l.p999),
@@ -100,7 +100,7 @@ pub fn render(r: &Report) -> String {
         "stall ms"
     );
     group(&mut out, "normal", &r.normal);
-    if r.slow.players > 0 || c.slow_players > 0 {
+    if r.slow.counts.players > 0 || c.slow_players > 0 {
         group(&mut out, "slow", &r.slow);
     }
     let _ = writeln!(

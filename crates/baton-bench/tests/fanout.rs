@@ -66,8 +66,8 @@ fn assert_clean(report: &Report, players: u64) {
         "{:?}",
         report.players.failures
     );
-    assert_eq!(report.slow.players, slow);
-    let n = &report.normal;
+    assert_eq!(report.slow.counts.players, slow);
+    let n = &report.normal.counts;
     assert_eq!(n.players, players);
     assert_eq!(n.lost, 0, "no frame lost");
     assert_eq!(n.duplicated, 0);
@@ -78,7 +78,7 @@ fn assert_clean(report: &Report, players: u64) {
     );
     assert_eq!(n.disconnected, 0);
     assert!(n.frames_received > 0);
-    let p99 = n.latency_ms.p99.expect("latency measured");
+    let p99 = report.normal.latency_ms.p99.expect("latency measured");
     assert!((0.0..1000.0).contains(&p99), "{p99}");
     assert!(report.delivered_bytes > 0);
     assert!(report.delivered_gbps > 0.0);

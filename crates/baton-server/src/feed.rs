@@ -69,10 +69,13 @@ pub struct StreamFeed {
     cursor: Cursor,
     /// The stream's waiter list generation (read without the lock).
     generation: Generation,
-    /// Set when the player registered at the end of the queue: the waker
-    /// it registered. While its registration is current, nothing was
-    /// published and the feed is pending without locking the stream.
-    parked: Option<Waker>,
+    /// Set when the player registered at the end of the queue. While its
+    /// registration is current, nothing was published and the feed is
+    /// pending without locking the stream.
+    parked: bool,
+    /// The waker it last parked with (kept across parks: a player's task
+    /// keeps its waker, so parking again clones nothing).
+    parked_waker: Option<Waker>,
 }
 
 /// What one step under the stream lock found.
@@ -115,7 +118,8 @@ impl StreamFeed {
             stream,
             hub,
             generation,
-            parked: None,
+            parked: false,
+            parked_waker: None,
             cursor: Cursor {
                 pending: join.snapshot,
                 pos: join.pos,
@@ -143,14 +147,17 @@ impl PlayFeed for StreamFeed {
         if let Some(reason) = &cursor.closed {
             return Poll::Ready(FeedItem::Close(reason.clone()));
         }
-        if let Some(waker) = &self.parked {
+        if self.parked {
             // Nobody published since this player registered this waker.
             if cursor.registration.generation() == Some(self.generation.current())
-                && waker.will_wake(cx.waker())
+                && self
+                    .parked_waker
+                    .as_ref()
+                    .is_some_and(|waker| waker.will_wake(cx.waker()))
             {
                 return Poll::Pending;
             }
-            self.parked = None;
+            self.parked = false;
         }
         loop {
             if let Some(entry) = cursor.pending.pop_front() {
@@ -178,7 +185,14 @@ impl PlayFeed for StreamFeed {
                 {
                     // Waiting at the end of the queue (a vacancy is checked
                     // lazily on every poll, so it never parks).
-                    self.parked = Some(cx.waker().clone());
+                    self.parked = true;
+                    if !self
+                        .parked_waker
+                        .as_ref()
+                        .is_some_and(|waker| waker.will_wake(cx.waker()))
+                    {
+                        self.parked_waker = Some(cx.waker().clone());
+                    }
                 }
                 if matches!(step, Step::Item(_)) {
                     // Take what else is ready while holding the lock once.
