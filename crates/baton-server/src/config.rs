@@ -64,6 +64,9 @@ pub struct ServerSettings {
     /// Most bytes the kernel holds unsent per connection
     /// (`TCP_NOTSENT_LOWAT`); 0 leaves it unbounded.
     pub unsent_limit: usize,
+    /// Longest wait of a player's output for merged writes, in
+    /// milliseconds; 0 writes each frame at once.
+    pub write_merge_ms: u64,
     // ---- drain (Go Away) ----
     /// How long a drain (first SIGTERM/Ctrl-C) waits for clients to leave
     /// before it closes the rest, in seconds.
@@ -73,6 +76,10 @@ pub struct ServerSettings {
     /// reconnect to the URL they used).
     pub reconnect_tc_url: String,
 }
+
+/// Longest `server.write_merge_ms`: a player's delay beyond a second is no
+/// longer live.
+const MAX_WRITE_MERGE_MS: u64 = 1000;
 
 /// Longest `server.reconnect_tc_url`, in bytes.
 const MAX_RECONNECT_TC_URL: usize = 2048;
@@ -370,6 +377,12 @@ impl Config {
             range("server.unsent_limit", s.unsent_limit, 4096, 1 << 26)?;
         }
         range(
+            "server.write_merge_ms",
+            s.write_merge_ms,
+            0,
+            MAX_WRITE_MERGE_MS,
+        )?;
+        range(
             "server.drain_deadline_secs",
             s.drain_deadline_secs,
             0,
@@ -455,6 +468,7 @@ impl Config {
             max_output_buffer: s.max_output_buffer,
             send_buffer_size: (s.send_buffer_size > 0).then_some(s.send_buffer_size),
             unsent_limit: (s.unsent_limit > 0).then_some(s.unsent_limit),
+            write_merge: Duration::from_millis(s.write_merge_ms),
             drain_deadline: Duration::from_secs(s.drain_deadline_secs),
             reconnect_tc_url: (!s.reconnect_tc_url.is_empty()).then(|| s.reconnect_tc_url.clone()),
             ..baton_rtmp::server::ServerConfig::default()
@@ -530,6 +544,7 @@ mod tests {
         assert_eq!(ours.max_output_buffer, lib.max_output_buffer);
         assert_eq!(ours.send_buffer_size, lib.send_buffer_size);
         assert_eq!(ours.unsent_limit, lib.unsent_limit);
+        assert_eq!(ours.write_merge, lib.write_merge);
         assert_eq!(ours.drain_deadline, lib.drain_deadline);
         assert_eq!(ours.drain_deadline, Duration::from_secs(30));
         assert_eq!(ours.reconnect_tc_url, None);

@@ -97,6 +97,29 @@ fn ffmpeg_publish_to_ffmpeg_play_is_frame_exact() {
 }
 
 #[test]
+fn ffmpeg_play_with_merged_writes_is_frame_exact() {
+    if !have_ffmpeg("ffmpeg_play_with_merged_writes_is_frame_exact") {
+        return;
+    }
+    let src = source_flv(8);
+    let dir = Scratch::new("merged");
+    let config = dir.path("baton.toml");
+    std::fs::write(&config, "[server]\nwrite_merge_ms = 300\n").unwrap();
+    let server = BatonServer::start(&["--config", config.to_str().unwrap()]);
+    let out = dir.path("out.flv");
+    let url = server.url("live/merged");
+    let mut player = ffmpeg_player(&url, &out);
+    wait_for_player(&server, "merged");
+    let mut publisher = ffmpeg_publisher(&src, &url);
+    finish_ok(&mut publisher, Duration::from_secs(60));
+    // Frames of up to 300 ms leave together; the end (UnpublishNotify)
+    // still reaches the player, which exits by itself.
+    finish_ok(&mut player, Duration::from_secs(30));
+    assert_same_packets(&src, &out);
+    assert_eq!(decode_errors(&out), "");
+}
+
+#[test]
 fn baton_publish_to_ffmpeg_play_is_frame_exact() {
     if !have_ffmpeg("baton_publish_to_ffmpeg_play_is_frame_exact") {
         return;

@@ -14,7 +14,10 @@
 //! (in the session and here) is under `max_output_buffer`, so a slow player
 //! simply takes less and its feed decides what it skips.
 //!
-//! The timers (handshake, idle, write, publisher idle, ping) share one
+//! With `write_merge` set, a player's output waits up to that long so that
+//! several frames leave in one write ([`merge`]).
+//!
+//! The timers (handshake, idle, write, publisher idle, ping, merge) share one
 //! `Sleep`, armed at the earliest deadline and moved only when a deadline
 //! comes earlier; when it fires the deadlines are checked again (reads and
 //! writes only record an `Instant`).
@@ -22,6 +25,7 @@
 mod dispatch;
 mod drain;
 mod filter;
+mod merge;
 
 use std::fmt;
 use std::future::{Future, poll_fn};
@@ -49,6 +53,7 @@ use super::{
 use crate::TimeoutPhase;
 use dispatch::{DecisionFuture, poll_decision, poll_feeds};
 use filter::PlayFilter;
+use merge::WriteMerge;
 
 /// Process-unique connection ids, for logs and [`ConnectionInfo::id`].
 static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
@@ -238,6 +243,8 @@ struct Driver<H, S> {
     /// a split stream takes a lock on every read and write).
     io: S,
     out: OutputQueue,
+    /// Merged writes while playing (`write_merge`; off by default).
+    merge: WriteMerge,
     /// Output queued past which reading pauses.
     read_pause: usize,
     bytes_read: u64,
@@ -340,6 +347,7 @@ where
             close_after_events: None,
             io,
             out: OutputQueue::new(),
+            merge: WriteMerge::new(config.write_merge, config.max_output_buffer / 2),
             read_pause,
             bytes_read: 0,
             last_read: started,
@@ -391,13 +399,16 @@ where
             }
             // Feeds first, while the output has room (a bound of 0 still
             // lets one message through at a time).
-            if !pending.feeds {
+            if !pending.feeds && !self.merge_waiting() {
                 while !self.feeds.is_empty() && self.queued() < self.config.max_output_buffer.max(1)
                 {
                     match poll_feeds(&mut self.feeds, &mut self.next_feed, cx) {
                         Poll::Ready((stream_id, item)) => {
                             if let Some(close) = self.on_feed_item(stream_id, item) {
                                 return Poll::Ready(close);
+                            }
+                            if self.open_merge_window() {
+                                break;
                             }
                         }
                         Poll::Pending => {
@@ -410,9 +421,14 @@ where
             self.collect_output();
             self.arm_timer();
             let mut progressed = false;
-            if !pending.write && self.out.wants_write() {
+            if !pending.write && self.out.wants_write() && !self.merge_waiting() {
                 match self.out.poll_write(&mut self.io, cx) {
-                    Poll::Ready(Ok(_)) => progressed = true,
+                    Poll::Ready(Ok(_)) => {
+                        progressed = true;
+                        if !self.out.wants_write() {
+                            self.merge.close();
+                        }
+                    }
                     Poll::Ready(Err(error)) => return Poll::Ready(Close::Io(error)),
                     Poll::Pending => pending.write = true,
                 }
@@ -476,6 +492,36 @@ where
     /// Output queued, here and in the session.
     fn queued(&self) -> usize {
         self.out.len() + self.session.pending_output()
+    }
+
+    /// Merged writes: whether an open window holds the output (and the
+    /// feeds) now. A connection that stopped playing holds nothing.
+    fn merge_waiting(&mut self) -> bool {
+        if !self.merge.enabled() {
+            return false;
+        }
+        if self.feeds.is_empty() {
+            self.merge.close();
+            return false;
+        }
+        self.merge.waiting(Instant::now(), self.queued())
+    }
+
+    /// Merged writes: opens a window for a frame just queued on an empty
+    /// queue, with the timer at its end; true if one opened.
+    fn open_merge_window(&mut self) -> bool {
+        if !self.merge.enabled() {
+            return false;
+        }
+        match self.merge.open(Instant::now(), self.queued()) {
+            Some(until) => {
+                if until < self.armed {
+                    self.set_timer(until);
+                }
+                true
+            }
+            None => false,
+        }
     }
 
     /// Reacts to the server's state (and marks it seen, so that the next
@@ -601,7 +647,10 @@ where
             // bring the following ones forward).
             self.next_ping = Some(after(now, self.config.ping_interval));
         }
-        let next = self.next_deadline();
+        let mut next = self.next_deadline();
+        if let Some(until) = self.merge.deadline_after(now) {
+            next = next.min(until);
+        }
         self.set_timer(next);
         None
     }

@@ -104,6 +104,13 @@ pub struct ServerConfig {
     /// a small `send_buffer_size` it does not limit data in flight, so
     /// throughput on long paths is unaffected.
     pub unsent_limit: Option<usize>,
+    /// How long a player's output may wait so that the frames that arrive
+    /// meanwhile leave in one write (SRS's merged write, `mw_latency`);
+    /// zero writes each frame at once. Merging divides the kernel's
+    /// per-write work (most of a fan-out server's CPU) by the frames merged,
+    /// and adds up to this much latency. Output waits only while the
+    /// connection plays, and never past `max_output_buffer / 2` bytes.
+    pub write_merge: Duration,
     /// Size of each socket read (into one buffer per runtime thread, so it
     /// costs no memory per connection).
     pub read_buffer_size: usize,
@@ -134,6 +141,7 @@ impl Default for ServerConfig {
             max_output_buffer: 256 << 10,
             send_buffer_size: None,
             unsent_limit: Some(128 << 10),
+            write_merge: Duration::ZERO,
             read_buffer_size: 64 << 10,
             close_timeout: Duration::from_secs(2),
             drain_deadline: Duration::from_secs(30),
