@@ -17,6 +17,10 @@ Servers:
   nginx         nginx-rtmp, 1 worker, pinned to core 0; tool pinned to core 1
   baton-1core   baton serve --threads 1, pinned to core 0; tool on core 1
   baton-2cores  baton serve --threads 2, not pinned; tool not pinned, 2 threads
+Opt-in (--servers):
+  nginx-nodelay nginx-rtmp with TCP_NODELAY forced (LD_PRELOAD shim)
+  baton-merge   baton-1core with merged writes (server.write_merge_ms =
+                --merge-ms, default 200): CPU per GB against latency
 
 Everything runs on 127.0.0.1. Every child process has a timeout and is
 stopped by its own PID (SIGTERM, then SIGKILL), also on errors and Ctrl-C.
@@ -60,7 +64,13 @@ SERVERS = ["nginx", "baton-1core", "baton-2cores"]
 # Opt-in (--servers): nginx-rtmp with TCP_NODELAY forced on its accepted
 # sockets by an LD_PRELOAD shim (bench/tools/nodelay.c, built with cc), to
 # show how much of nginx's figure is Nagle moving its sends onto the tool.
-OPTIONAL_SERVERS = ["nginx-nodelay"]
+#
+# Opt-in: Baton on one core with merged writes (server.write_merge_ms): a
+# player's frames wait up to that long and leave in one write, which divides
+# the kernel's per-write work (most of the CPU) at the price of that much
+# latency. Never in the capacity search (its p99 limit is below the window).
+OPTIONAL_SERVERS = ["nginx-nodelay", "baton-merge"]
+DEFAULT_MERGE_MS = 200
 NODELAY_SHIM_SRC = BENCH_DIR / "tools" / "nodelay.c"
 # nginx's worker_connections (and worker_rlimit_nofile) at most: in a
 # container nginx cannot raise its limit above the hard limit it inherits
@@ -286,6 +296,7 @@ class Env:
         self.bench = args.bench
         self.nginx = args.nginx
         self.rtmp_module = args.rtmp_module
+        self.merge_ms = args.merge_ms
         self.workdir = workdir
         self.taskset = shutil.which("taskset")
         self.pin = self.taskset is not None and (os.cpu_count() or 1) >= 2
@@ -313,10 +324,15 @@ class Server:
         if self.name in ("nginx", "nginx-nodelay"):
             self._start_nginx()
         else:
-            threads = "1" if self.name == "baton-1core" else "2"
-            cmd = [self.env.baton, "serve", "--threads", threads, "--config", str(BATON_CONFIG),
+            one_core = self.name in ("baton-1core", "baton-merge")
+            config = BATON_CONFIG
+            if self.name == "baton-merge":
+                config = self.rundir / "baton-merge.toml"
+                config.write_text(BATON_CONFIG.read_text().replace(
+                    "[server]\n", f"[server]\nwrite_merge_ms = {self.env.merge_ms}\n", 1))
+            cmd = [self.env.baton, "serve", "--threads", "1" if one_core else "2", "--config", str(config),
                    "--listen", f"127.0.0.1:{self.port}"]
-            self.cmd = self.env.pinned(0, cmd) if self.name == "baton-1core" else cmd
+            self.cmd = self.env.pinned(0, cmd) if one_core else cmd
             self.proc = spawn(self.cmd, self.log_path)
             wait_port(self.port, self.proc, START_TIMEOUT, self.log_path)
             self.pids = [self.proc.pid]
@@ -601,6 +617,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--bench", default=str(target / "baton-bench"), help="baton-bench binary")
     ap.add_argument("--nginx", default=find_nginx(), help="nginx binary")
     ap.add_argument("--rtmp-module", default=find_module(), help="ngx_rtmp_module.so")
+    ap.add_argument("--merge-ms", type=int, default=DEFAULT_MERGE_MS,
+                    help=f"write_merge_ms of the baton-merge server (default {DEFAULT_MERGE_MS})")
     ap.add_argument("--capacity-2cores", action="store_true", help="also run the capacity search on baton-2cores")
     ap.add_argument("--no-capacity", action="store_true", help="skip the capacity search")
     ap.add_argument("--keep-runs", action="store_true", help="keep the per-run directories (logs, configs)")
@@ -649,7 +667,8 @@ def main(argv: list[str]) -> int:
         for s in selected:
             s["params"] = quick_params(s["params"])
     do_capacity = not args.no_capacity and (not args.only_list or "capacity" in args.only_list)
-    cap_servers = [s for s in args.server_list if s != "baton-2cores" or args.capacity_2cores]
+    cap_servers = [s for s in args.server_list
+                   if s != "baton-merge" and (s != "baton-2cores" or args.capacity_2cores)]
     cap_start = 100 if args.quick else 1000
     cap_runs = 3 if args.quick else 8
 
@@ -671,6 +690,7 @@ def main(argv: list[str]) -> int:
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "quick": args.quick,
         "servers": args.server_list,
+        "merge_ms": args.merge_ms if "baton-merge" in args.server_list else None,
         "argv": argv,
         "machine": machine_info(env),
         "capacity_rule": {"p99_below_ms": CAPACITY_P99_MS, "lost": 0, "max_players": CAPACITY_MAX_PLAYERS},

@@ -133,7 +133,7 @@ def tool_over_server(r) -> bool:
 def scenario_table(entry: dict, servers: list[str]) -> list[str]:
     runs = entry["runs"]
     cols = [s for s in servers if s in runs]
-    ratios = [b for b in BATONS if b in cols and "nginx" in cols]
+    ratios = [b for b in BATONS + ["baton-merge"] if b in cols and "nginx" in cols]
     p = entry["params"]
     rows = list(COMMON_ROWS) if p.get("players") else []
     if p.get("slow-players"):
@@ -193,6 +193,9 @@ class Targets:
         word = "SKIP" if ok is None else ("PASS" if ok else "FAIL")
         self.lines.append(f"- **{word}** {text}")
 
+    def note(self, text: str) -> None:
+        self.lines.append(f"- {text}")
+
 
 def result_of(data: dict, sid: str, server: str):
     for e in data["scenarios"]:
@@ -223,6 +226,12 @@ def targets(data: dict) -> list[str]:
             extra = f"; baton-2cores {num(b2, 3)} ({num(ratio(b2, n), 2)}x)"
         t.add(None if r is None else r <= 0.5,
               f"{sid}: CPU s/GB baton-1core {num(b1, 3)} <= 0.5 x nginx {num(n, 3)} (ratio {num(r, 2)}){extra}")
+        m = result_of(data, sid, "baton-merge")
+        if m is not None:
+            bm = get(m, "server", "cpu_secs_per_gb")
+            t.note(f"({sid} baton-merge, write_merge_ms {data.get('merge_ms')}: CPU s/GB {num(bm, 3)} = "
+                   f"{num(ratio(bm, n), 2)} x nginx, p99 {num(get(m, 'normal', 'latency_ms', 'p99'), 1)} ms, "
+                   f"lost {num(get(m, 'normal', 'lost'))}: not a target, the trade of latency for CPU)")
 
     # p1000: 0 lost, p99 < 20 ms, longest stall < 200 ms.
     for b in batons:
@@ -319,6 +328,8 @@ def render(data: dict) -> str:
         f"- baton {m.get('baton_git_rev')} ({m.get('baton_version')})",
         "- nginx: 1 worker pinned to core 0; baton-1core: `baton serve --threads 1` pinned to core 0 "
         "(tool pinned to core 1, 1 thread); baton-2cores: `baton serve --threads 2`, tool unpinned with 2 threads"
+        + (f"; baton-merge: baton-1core with merged writes (`write_merge_ms = {data['merge_ms']}`)"
+           if data.get("merge_ms") is not None else "")
         + ("" if m.get("pinned", True) else " — **pinning was NOT possible on this machine**"),
         f"- a fresh server per run; server order alternates between scenarios; total {data.get('elapsed_secs')} s",
         "- ratio columns: baton / nginx (lower is better for CPU, memory, latency)",
