@@ -21,6 +21,10 @@ Opt-in (--servers):
   nginx-nodelay nginx-rtmp with TCP_NODELAY forced (LD_PRELOAD shim)
   baton-merge   baton-1core with merged writes (server.write_merge_ms =
                 --merge-ms, default 200): CPU per GB against latency
+  floor         baton-floor pinned to core 0: one blocking write per frame
+                per player and nothing else (the kernel's floor for servers
+                that write each frame as it comes); not in slow, idle or
+                the capacity search
 
 Everything runs on 127.0.0.1. Every child process has a timeout and is
 stopped by its own PID (SIGTERM, then SIGKILL), also on errors and Ctrl-C.
@@ -69,7 +73,13 @@ SERVERS = ["nginx", "baton-1core", "baton-2cores"]
 # player's frames wait up to that long and leave in one write, which divides
 # the kernel's per-write work (most of the CPU) at the price of that much
 # latency. Never in the capacity search (its p99 limit is below the window).
-OPTIONAL_SERVERS = ["nginx-nodelay", "baton-merge"]
+#
+# Opt-in: the floor (crates/baton-bench/src/bin/baton-floor.rs), minimal
+# RTMP and then one blocking write per frame per player from the
+# publisher's thread. It has no lag handling (a slow player blocks its
+# stream) and nothing to show with idle connections: those scenarios skip it.
+OPTIONAL_SERVERS = ["nginx-nodelay", "baton-merge", "floor"]
+FLOOR_SKIPS = {"slow", "idle"}
 DEFAULT_MERGE_MS = 200
 NODELAY_SHIM_SRC = BENCH_DIR / "tools" / "nodelay.c"
 # nginx's worker_connections (and worker_rlimit_nofile) at most: in a
@@ -297,6 +307,7 @@ class Env:
         self.nginx = args.nginx
         self.rtmp_module = args.rtmp_module
         self.merge_ms = args.merge_ms
+        self.floor = args.floor
         self.workdir = workdir
         self.taskset = shutil.which("taskset")
         self.pin = self.taskset is not None and (os.cpu_count() or 1) >= 2
@@ -323,6 +334,12 @@ class Server:
     def start(self) -> None:
         if self.name in ("nginx", "nginx-nodelay"):
             self._start_nginx()
+        elif self.name == "floor":
+            cmd = [self.env.floor, "--listen", f"127.0.0.1:{self.port}", "--chunk-size", "4096"]
+            self.cmd = self.env.pinned(0, cmd)
+            self.proc = spawn(self.cmd, self.log_path)
+            wait_port(self.port, self.proc, START_TIMEOUT, self.log_path)
+            self.pids = [self.proc.pid]
         else:
             one_core = self.name in ("baton-1core", "baton-merge")
             config = BATON_CONFIG
@@ -615,6 +632,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--out", default=str(BENCH_DIR / "results"), help="output directory (default bench/results)")
     ap.add_argument("--baton", default=str(target / "baton"), help="baton binary")
     ap.add_argument("--bench", default=str(target / "baton-bench"), help="baton-bench binary")
+    ap.add_argument("--floor", default=str(target / "baton-floor"), help="baton-floor binary (server floor)")
     ap.add_argument("--nginx", default=find_nginx(), help="nginx binary")
     ap.add_argument("--rtmp-module", default=find_module(), help="ngx_rtmp_module.so")
     ap.add_argument("--merge-ms", type=int, default=DEFAULT_MERGE_MS,
@@ -650,7 +668,10 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     atexit.register(cleanup)
 
-    for what, path in (("baton", args.baton), ("baton-bench", args.bench)):
+    binaries = [("baton", args.baton), ("baton-bench", args.bench)]
+    if "floor" in args.server_list:
+        binaries.append(("baton-floor", args.floor))
+    for what, path in binaries:
         if not os.access(path, os.X_OK):
             log(f"{what} binary not found at {path} (cargo build --release -p baton -p baton-bench)")
             return 2
@@ -668,7 +689,7 @@ def main(argv: list[str]) -> int:
             s["params"] = quick_params(s["params"])
     do_capacity = not args.no_capacity and (not args.only_list or "capacity" in args.only_list)
     cap_servers = [s for s in args.server_list
-                   if s != "baton-merge" and (s != "baton-2cores" or args.capacity_2cores)]
+                   if s not in ("baton-merge", "floor") and (s != "baton-2cores" or args.capacity_2cores)]
     cap_start = 100 if args.quick else 1000
     cap_runs = 3 if args.quick else 8
 
@@ -715,6 +736,8 @@ def main(argv: list[str]) -> int:
             entry = {"id": scen["id"], "title": scen["title"], "params": scen["params"], "order": order, "runs": {}}
             data["scenarios"].append(entry)
             for server in order:
+                if server == "floor" and scen["id"] in FLOOR_SKIPS:
+                    continue
                 entry["runs"][server] = runner.run(server, scen["id"], scen["params"])
                 save()
         if do_capacity and cap_servers:

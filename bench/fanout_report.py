@@ -226,6 +226,11 @@ def targets(data: dict) -> list[str]:
             extra = f"; baton-2cores {num(b2, 3)} ({num(ratio(b2, n), 2)}x)"
         t.add(None if r is None else r <= 0.5,
               f"{sid}: CPU s/GB baton-1core {num(b1, 3)} <= 0.5 x nginx {num(n, 3)} (ratio {num(r, 2)}){extra}")
+        f = result_of(data, sid, "floor")
+        if f is not None:
+            fl = get(f, "server", "cpu_secs_per_gb")
+            t.note(f"({sid} floor, one write per frame per player and nothing else: CPU s/GB {num(fl, 3)} = "
+                   f"{num(ratio(fl, n), 2)} x nginx; baton-1core = {num(ratio(b1, fl), 2)} x the floor)")
         m = result_of(data, sid, "baton-merge")
         if m is not None:
             bm = get(m, "server", "cpu_secs_per_gb")
@@ -330,6 +335,8 @@ def render(data: dict) -> str:
         "(tool pinned to core 1, 1 thread); baton-2cores: `baton serve --threads 2`, tool unpinned with 2 threads"
         + (f"; baton-merge: baton-1core with merged writes (`write_merge_ms = {data['merge_ms']}`)"
            if data.get("merge_ms") is not None else "")
+        + ("; floor: `baton-floor` pinned to core 0 (minimal RTMP, then one blocking write per frame per player)"
+           if "floor" in data.get("servers", []) else "")
         + ("" if m.get("pinned", True) else " — **pinning was NOT possible on this machine**"),
         f"- a fresh server per run; server order alternates between scenarios; total {data.get('elapsed_secs')} s",
         "- ratio columns: baton / nginx (lower is better for CPU, memory, latency)",
