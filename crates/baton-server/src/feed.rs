@@ -149,7 +149,8 @@ impl PlayFeed for StreamFeed {
         }
         if self.parked {
             // Nobody published since this player registered this waker.
-            if cursor.registration.generation() == Some(self.generation.current())
+            if cursor.pending.is_empty()
+                && cursor.registration.generation() == Some(self.generation.current())
                 && self
                     .parked_waker
                     .as_ref()
@@ -168,6 +169,7 @@ impl PlayFeed for StreamFeed {
             let now = Instant::now();
             let mut expired = None;
             let mut woken = Vec::new();
+            let mut park: bool;
             let step = {
                 let mut state = self.stream.lock();
                 if state.vacancy.is_some() {
@@ -179,21 +181,11 @@ impl PlayFeed for StreamFeed {
                     }
                 }
                 let step = cursor.step(&mut state, Some(cx), now);
-                if matches!(step, Step::Wait)
+                // Waiting at the end of the queue (a vacancy is checked
+                // lazily on every poll, so it never parks).
+                park = matches!(step, Step::Wait)
                     && state.vacancy.is_none()
-                    && cursor.pending.is_empty()
-                {
-                    // Waiting at the end of the queue (a vacancy is checked
-                    // lazily on every poll, so it never parks).
-                    self.parked = true;
-                    if !self
-                        .parked_waker
-                        .as_ref()
-                        .is_some_and(|waker| waker.will_wake(cx.waker()))
-                    {
-                        self.parked_waker = Some(cx.waker().clone());
-                    }
-                }
+                    && cursor.pending.is_empty();
                 if matches!(step, Step::Item(_)) {
                     // Take what else is ready while holding the lock once.
                     while cursor.pending.len() + 1 < READ_BATCH {
@@ -202,9 +194,30 @@ impl PlayFeed for StreamFeed {
                             _ => break,
                         }
                     }
+                    // This was the last entry: register now, under the same
+                    // lock, so that the poll right after this item parks
+                    // without taking the lock again (one lock per frame per
+                    // player instead of two).
+                    if cursor.pending.is_empty()
+                        && state.vacancy.is_none()
+                        && cursor.pos >= state.ring.tail()
+                    {
+                        state.waiters.register(&mut cursor.registration, cx.waker());
+                        park = true;
+                    }
                 }
                 step
             };
+            if park {
+                self.parked = true;
+                if !self
+                    .parked_waker
+                    .as_ref()
+                    .is_some_and(|waker| waker.will_wake(cx.waker()))
+                {
+                    self.parked_waker = Some(cx.waker().clone());
+                }
+            }
             if let Some(waited) = expired {
                 woken.into_iter().for_each(Waker::wake);
                 crate::takeover::log_expired(&self.stream, waited);

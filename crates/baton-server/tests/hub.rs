@@ -167,6 +167,37 @@ fn a_waiting_player_stays_parked_until_the_next_message_then_gets_it() {
 }
 
 #[test]
+fn a_player_that_takes_the_last_message_is_registered_in_the_same_poll() {
+    let hub = StreamHub::new(&settings());
+    let mut publisher = Publisher::new(hub.publish("live", "s").unwrap());
+    publisher.headers();
+    publisher.keyframe(0);
+    let mut feed = hub.play("live", "s").unwrap();
+    assert_eq!(drain(&mut feed), names(&["vsh", "ash", "K1"]));
+    let waker = Arc::new(CountingWaker::default());
+    let task = Waker::from(Arc::clone(&waker));
+    let mut cx = Context::from_waker(&task);
+    let id = publisher.inter(40);
+    assert_eq!(waker.count(), 0, "registered with another waker by drain");
+    // Taking the newest message registers this waker at once (under the
+    // lock the read took), so the poll that follows parks without the lock
+    // and the next message wakes the player even if it never polled to
+    // Pending in between.
+    match feed.poll_next(&mut cx) {
+        Poll::Ready(item) => assert_eq!(describe(&item), format!("P{id}")),
+        Poll::Pending => panic!("the published message is read"),
+    }
+    publisher.inter(80);
+    assert_eq!(waker.count(), 1, "woken by the next message");
+    // Not taken yet: a message behind the newest does not register.
+    let id = publisher.inter(120);
+    match feed.poll_next(&mut cx) {
+        Poll::Ready(item) => assert_ne!(describe(&item), format!("P{id}")),
+        Poll::Pending => panic!("two messages are waiting"),
+    }
+}
+
+#[test]
 fn players_that_keep_up_leave_nothing_in_the_queue() {
     let hub = StreamHub::new(&settings());
     let mut publisher = Publisher::new(hub.publish("live", "s").unwrap());
