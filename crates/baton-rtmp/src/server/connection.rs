@@ -262,6 +262,12 @@ struct Driver<H, S> {
     /// The timer was polled since it was last reset, so its waker is
     /// registered: it needs polling again only once it has elapsed.
     timer_registered: bool,
+    /// A deadline may have come earlier (a request was handled: publishing
+    /// started, ...): the timer is checked in this turn. Reads, writes and
+    /// media only move deadlines later, and a write stall says so itself
+    /// ([`OutputQueue::take_stall_started`]), so a busy turn computes no
+    /// deadline.
+    rearm: bool,
     /// The state watch was polled and is waiting: it needs polling again
     /// only once the state changed.
     state_registered: bool,
@@ -356,6 +362,7 @@ where
             armed: first_deadline,
             next_ping,
             timer_registered: false,
+            rearm: true,
             state_registered: false,
             state_changed: state_changed(&state),
             state,
@@ -394,7 +401,10 @@ where
                 Err(close) => return Poll::Ready(close),
                 // New requests may have added feeds or changed what is
                 // polled: everything is looked at again.
-                Ok(true) => pending = Pending::default(),
+                Ok(true) => {
+                    pending = Pending::default();
+                    self.rearm = true;
+                }
                 Ok(false) => {}
             }
             // Feeds first, while the output has room (a bound of 0 still
@@ -419,7 +429,9 @@ where
                 }
             }
             self.collect_output();
-            self.arm_timer();
+            if std::mem::take(&mut self.rearm) {
+                self.arm_timer();
+            }
             let mut progressed = false;
             if !pending.write && self.out.wants_write() && !self.merge_waiting() {
                 match self.out.poll_write(&mut self.io, cx) {
@@ -431,6 +443,10 @@ where
                     }
                     Poll::Ready(Err(error)) => return Poll::Ready(Close::Io(error)),
                     Poll::Pending => pending.write = true,
+                }
+                if self.out.take_stall_started() {
+                    // A write deadline now, maybe before the others.
+                    self.arm_timer();
                 }
             }
             if progressed {
@@ -460,6 +476,7 @@ where
                             return Poll::Ready(close);
                         }
                         pending = Pending::default();
+                        self.rearm = true;
                         continue;
                     }
                     Poll::Pending => pending.decision = true,
@@ -481,6 +498,7 @@ where
                     }
                     self.state_changed = state_changed(&self.state);
                     self.state_registered = false;
+                    self.rearm = true;
                     continue;
                 }
                 self.state_registered = true;

@@ -74,9 +74,13 @@ pub(crate) struct OutputQueue {
     bufs: VecDeque<Bytes>,
     len: usize,
     written: u64,
-    /// Set while output is queued: the last time a write made progress (or
-    /// when output was queued on an idle socket).
+    /// Set while output is queued that a write could not take at once: the
+    /// last time a write made progress (or first found the socket full).
+    /// Output written out in the turn that queued it never reads the clock.
     stalled_since: Option<Instant>,
+    /// `stalled_since` went from `None` to `Some` since
+    /// [`OutputQueue::take_stall_started`] was last called.
+    stall_started: bool,
     /// Everything was written but the transport was not flushed yet (TLS
     /// streams buffer inside; TCP flushes at once).
     needs_flush: bool,
@@ -89,6 +93,7 @@ impl OutputQueue {
             len: 0,
             written: 0,
             stalled_since: None,
+            stall_started: false,
             needs_flush: false,
         }
     }
@@ -104,9 +109,22 @@ impl OutputQueue {
     }
 
     /// Since when queued output has made no progress (`None` when nothing
-    /// is queued).
+    /// is queued, or what is queued was not tried yet).
     pub(crate) fn stalled_since(&self) -> Option<Instant> {
         self.stalled_since
+    }
+
+    /// Whether a stall started since the last call (a write deadline that
+    /// may come before the others).
+    pub(crate) fn take_stall_started(&mut self) -> bool {
+        std::mem::take(&mut self.stall_started)
+    }
+
+    fn mark_stalled(&mut self, now: Instant) {
+        if self.stalled_since.is_none() {
+            self.stall_started = true;
+        }
+        self.stalled_since = Some(now);
     }
 
     /// Whether [`OutputQueue::poll_write`] has something to do.
@@ -118,9 +136,6 @@ impl OutputQueue {
     pub(crate) fn push(&mut self, bytes: Bytes) {
         if bytes.is_empty() {
             return;
-        }
-        if self.bufs.is_empty() {
-            self.stalled_since = Some(Instant::now());
         }
         self.len += bytes.len();
         self.bufs.push_back(bytes);
@@ -144,13 +159,27 @@ impl OutputQueue {
             }
             return Poll::Ready(Ok(0));
         }
-        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-        let mut count = 0;
-        for (slot, buf) in slices.iter_mut().zip(&self.bufs) {
-            *slot = IoSlice::new(buf);
-            count += 1;
-        }
-        let n = ready!(Pin::new(&mut *writer).poll_write_vectored(cx, &slices[..count]))?;
+        let written = if self.bufs.len() == 1 {
+            // The common case of a player that keeps up: one message.
+            Pin::new(&mut *writer).poll_write(cx, &self.bufs[0])
+        } else {
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let mut count = 0;
+            for (slot, buf) in slices.iter_mut().zip(&self.bufs) {
+                *slot = IoSlice::new(buf);
+                count += 1;
+            }
+            Pin::new(&mut *writer).poll_write_vectored(cx, &slices[..count])
+        };
+        let n = match written {
+            Poll::Ready(result) => result?,
+            Poll::Pending => {
+                if self.stalled_since.is_none() {
+                    self.mark_stalled(Instant::now());
+                }
+                return Poll::Pending;
+            }
+        };
         if n == 0 {
             return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
         }
@@ -192,11 +221,11 @@ impl OutputQueue {
             n -= front.len();
             self.bufs.pop_front();
         }
-        self.stalled_since = if self.bufs.is_empty() {
-            None
+        if self.bufs.is_empty() {
+            self.stalled_since = None;
         } else {
-            Some(Instant::now())
-        };
+            self.mark_stalled(Instant::now());
+        }
     }
 }
 
@@ -274,7 +303,7 @@ mod tests {
         }
         queue.push(Bytes::new());
         assert_eq!(queue.len(), expected.len());
-        assert!(queue.stalled_since().is_some());
+        assert_eq!(queue.stalled_since(), None, "nothing tried yet");
         let mut writer = Trickle {
             out: Vec::new(),
             max: 1000,
@@ -282,6 +311,16 @@ mod tests {
             most_slices: 0,
             flushes: 0,
         };
+        // A partial write: the rest waits, so a stall starts (once).
+        assert_eq!(
+            poll_fn(|cx| queue.poll_write(&mut writer, cx))
+                .await
+                .unwrap(),
+            1000
+        );
+        assert!(queue.stalled_since().is_some());
+        assert!(queue.take_stall_started());
+        assert!(!queue.take_stall_started());
         queue.write_all(&mut writer).await.unwrap();
         assert_eq!(writer.out, expected);
         assert_eq!(queue.written(), expected.len() as u64);

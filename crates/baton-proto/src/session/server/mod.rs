@@ -203,12 +203,14 @@ impl ServerSession {
 
     /// The next event for the application.
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
-        let event = self.events.pop_front();
-        if event.is_none() && self.events.capacity() > 0 {
-            // An idle connection keeps no event buffer.
-            self.events = VecDeque::new();
+        if self.events.is_empty() {
+            if self.events.capacity() > 0 {
+                // An idle connection keeps no event buffer.
+                self.events = VecDeque::new();
+            }
+            return None;
         }
-        event
+        self.events.pop_front()
     }
 
     /// The next bytes to write to the client.

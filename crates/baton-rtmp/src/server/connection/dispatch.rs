@@ -70,6 +70,10 @@ pub(super) fn poll_feeds(
     next: &mut usize,
     cx: &mut Context<'_>,
 ) -> Poll<(u32, FeedItem)> {
+    if let [(stream_id, feed)] = feeds {
+        // The common case: one stream played.
+        return feed.poll_next(cx).map(|item| (*stream_id, item));
+    }
     let count = feeds.len();
     for i in 0..count {
         let index = (*next + i) % count;
