@@ -130,14 +130,20 @@ fn fifty_players_get_every_message_in_order() {
     );
 }
 
-#[test]
-fn a_waiting_player_stays_parked_until_the_next_message_then_gets_it() {
+/// A stream with its headers and a keyframe, and a player that read them.
+fn caught_up_player() -> (StreamHub, Publisher, baton_server::StreamFeed) {
     let hub = StreamHub::new(&settings());
     let mut publisher = Publisher::new(hub.publish("live", "s").unwrap());
     publisher.headers();
     publisher.keyframe(0);
     let mut feed = hub.play("live", "s").unwrap();
     assert_eq!(drain(&mut feed), names(&["vsh", "ash", "K1"]));
+    (hub, publisher, feed)
+}
+
+#[test]
+fn a_waiting_player_stays_parked_until_the_next_message_then_gets_it() {
+    let (_hub, mut publisher, mut feed) = caught_up_player();
     let waker = Arc::new(CountingWaker::default());
     let task = Waker::from(Arc::clone(&waker));
     let mut cx = Context::from_waker(&task);
@@ -168,12 +174,7 @@ fn a_waiting_player_stays_parked_until_the_next_message_then_gets_it() {
 
 #[test]
 fn a_player_that_takes_the_last_message_is_registered_in_the_same_poll() {
-    let hub = StreamHub::new(&settings());
-    let mut publisher = Publisher::new(hub.publish("live", "s").unwrap());
-    publisher.headers();
-    publisher.keyframe(0);
-    let mut feed = hub.play("live", "s").unwrap();
-    assert_eq!(drain(&mut feed), names(&["vsh", "ash", "K1"]));
+    let (_hub, mut publisher, mut feed) = caught_up_player();
     let waker = Arc::new(CountingWaker::default());
     let task = Waker::from(Arc::clone(&waker));
     let mut cx = Context::from_waker(&task);
