@@ -86,16 +86,12 @@ where
 {
     let id = NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed);
     let span = tracing::info_span!("rtmp", conn = id, %peer);
-    async move {
-        tracing::debug!("connection accepted");
-        let mut driver = Driver::new(id, io, peer, config, handler, shutdown);
-        let close = driver.run().await;
-        // (By reference: a `self` moved into `finish` would be a second
-        // copy of the driver in this task's future.)
-        driver.finish(close).await
-    }
-    .instrument(span)
-    .await
+    span.in_scope(|| tracing::debug!("connection accepted"));
+    let mut driver = Driver::new(id, io, peer, config, handler, shutdown, span.clone());
+    let close = driver.run().await;
+    // (By reference: a `self` moved into `finish` would be a second copy of
+    // the driver in this task's future.)
+    driver.finish(close).instrument(span).await
 }
 
 /// Why a connection ended.
@@ -211,6 +207,11 @@ impl fmt::Display for StreamNames {
 struct Driver<H, S> {
     id: u64,
     peer: SocketAddr,
+    /// The connection's span (`rtmp{conn, peer}`), entered around the work
+    /// that may log (requests, decisions, timers, the server's state, the
+    /// end of a feed), not for every frame: entering a span costs more than
+    /// the rest of a player's turn for a frame.
+    span: tracing::Span,
     config: Arc<ServerConfig>,
     handler: Arc<H>,
     started: Instant,
@@ -326,6 +327,7 @@ where
         config: Arc<ServerConfig>,
         handler: Arc<H>,
         shutdown: ShutdownHandle,
+        span: tracing::Span,
     ) -> Self {
         let started = Instant::now();
         let state = shutdown.subscribe();
@@ -339,6 +341,7 @@ where
         Driver {
             id,
             peer,
+            span,
             session: ServerSession::new(config.session.clone()),
             handler,
             started,
@@ -470,6 +473,8 @@ where
                 }
             }
             if !pending.decision && self.decision.is_some() {
+                let span = self.span.clone();
+                let _entered = span.enter();
                 match poll_decision(&mut self.decision, cx) {
                     Poll::Ready(decision) => {
                         if let Some(close) = self.on_decision(decision) {
@@ -485,7 +490,9 @@ where
             if (!self.timer_registered || self.timer.is_elapsed())
                 && self.timer.as_mut().poll(cx).is_ready()
             {
-                if let Some(close) = self.on_timer() {
+                let span = self.span.clone();
+                let close = span.in_scope(|| self.on_timer());
+                if let Some(close) = close {
                     return Poll::Ready(close);
                 }
                 continue;
@@ -545,6 +552,8 @@ where
     /// Reacts to the server's state (and marks it seen, so that the next
     /// `state_changed` waits for a newer one).
     fn check_state(&mut self) -> Option<Close> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         let state = *self.state.borrow_and_update();
         match state {
             ServerState::Running => None,
@@ -574,13 +583,21 @@ where
     /// handler's decision); whether there were any.
     fn process_events(&mut self) -> Result<bool, Close> {
         let mut handled = false;
-        while self.decision.is_none() {
-            let Some(event) = self.session.poll_event() else {
-                break;
-            };
-            handled = true;
-            if let Some(close) = self.on_event(event) {
-                return Err(close);
+        if self.decision.is_none()
+            && let Some(first) = self.session.poll_event()
+        {
+            let span = self.span.clone();
+            let _entered = span.enter();
+            let mut next = Some(first);
+            while let Some(event) = next {
+                handled = true;
+                if let Some(close) = self.on_event(event) {
+                    return Err(close);
+                }
+                next = match self.decision {
+                    None => self.session.poll_event(),
+                    Some(_) => None,
+                };
             }
         }
         if let Some(close) = self.close_after_events.take() {

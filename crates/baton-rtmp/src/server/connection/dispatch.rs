@@ -377,6 +377,7 @@ where
                 self.session.send_data(stream_id, timestamp, &data)
             }
             FeedItem::End => {
+                let _entered = self.span.clone().entered();
                 debug!(stream_id, "the played stream ended");
                 self.session.notify_unpublished(stream_id)
             }
