@@ -1,6 +1,8 @@
 //! The tool against an in-process Baton server: every player gets every
 //! frame from its first one, latency is measured, bytes are delivered.
 
+mod common;
+
 use std::time::Duration;
 
 use baton_bench::{Config, Report, run};
@@ -29,22 +31,11 @@ async fn bench(publishers: u32, players: u32, extra: &[&str]) -> Report {
         &publishers,
         "--players",
         &players,
-        "--bitrate",
-        "1M",
-        "--publish-lead",
-        "0.3",
-        "--join-spread",
-        "0.5",
-        "--warmup",
-        "0.5",
-        "--duration",
-        "1.2",
-        "--drain",
-        "0.5",
         "--server-pid",
     ];
     let pid = std::process::id().to_string();
     args.push(&pid);
+    args.extend_from_slice(&common::SHORT_RUN);
     args.extend_from_slice(extra);
     let config = Config::parse_from(args);
     let report = tokio::time::timeout(TEST_TIMEOUT, run(config))
