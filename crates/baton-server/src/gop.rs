@@ -130,13 +130,13 @@ impl GopCache {
     }
 
     fn add(&mut self, msg: &Arc<SharedMessage>, class: MediaClass) {
-        self.bytes += msg.payload().len();
+        self.bytes += msg.payload_len();
         self.entries.push_back((msg.clone(), class));
     }
 
     fn pop_front(&mut self) {
         if let Some((msg, _)) = self.entries.pop_front() {
-            self.bytes -= msg.payload().len();
+            self.bytes -= msg.payload_len();
         }
     }
 }

@@ -47,6 +47,8 @@ pub(crate) struct HubInner {
     streams: Mutex<HashMap<StreamKey, Arc<Stream>>>,
     pub(crate) settings: StreamSettings,
     rule: LagRule,
+    /// The server's outgoing chunk size (media is kept chunked at it).
+    out_chunk_size: u32,
 }
 
 impl HubInner {
@@ -79,20 +81,35 @@ impl HubInner {
         if streams.len() >= self.settings.max_streams {
             return None;
         }
-        let stream = Arc::new(Stream::new(key.clone(), &self.settings));
+        let stream = Arc::new(Stream::new(
+            key.clone(),
+            &self.settings,
+            self.out_chunk_size,
+        ));
         streams.insert(key, stream.clone());
         Some(stream)
     }
 }
 
 impl StreamHub {
-    /// An empty hub with these stream settings.
+    /// An empty hub with these stream settings, for a server that sends at
+    /// the default chunk size.
     pub fn new(settings: &StreamSettings) -> StreamHub {
+        let chunk_size = baton_proto::session::ServerConfig::default()
+            .session
+            .chunk_size;
+        StreamHub::with_chunk_size(settings, chunk_size)
+    }
+
+    /// An empty hub for a server whose outgoing chunk size is `chunk_size`
+    /// (128 to 65536): media is kept chunked at it, as players get it.
+    pub fn with_chunk_size(settings: &StreamSettings, chunk_size: u32) -> StreamHub {
         StreamHub {
             inner: Arc::new(HubInner {
                 streams: Mutex::new(HashMap::new()),
                 settings: settings.clone(),
                 rule: LagRule::new(settings),
+                out_chunk_size: chunk_size,
             }),
         }
     }

@@ -94,7 +94,7 @@ impl MediaServer {
     /// (`Config::validate` checks the URLs; one that does not parse is
     /// left out with a warning.)
     pub fn new(config: &Config) -> MediaServer {
-        let hub = StreamHub::new(&config.streams);
+        let hub = StreamHub::with_chunk_size(&config.streams, config.server.chunk_size);
         let relays = Relays::new(&config.relay, hub.clone());
         MediaServer { hub, relays }
     }

@@ -241,7 +241,7 @@ struct Held {
 impl Held {
     fn push(&mut self, item: FeedItem) {
         self.bytes += match &item {
-            FeedItem::Media(msg) => msg.payload().len(),
+            FeedItem::Media(msg) => msg.payload_len(),
             _ => DATA_COST,
         };
         self.ended |= matches!(item, FeedItem::End);
@@ -458,7 +458,7 @@ impl Relay {
         let sent = match item {
             FeedItem::Media(msg) => {
                 publisher
-                    .send(msg.kind(), msg.timestamp(), msg.payload().clone())
+                    .send(msg.kind(), msg.timestamp(), msg.payload())
                     .await
             }
             FeedItem::Data { timestamp, data } => {

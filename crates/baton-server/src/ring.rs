@@ -83,7 +83,7 @@ impl Entry {
     /// Bytes this entry holds, for the byte bounds.
     pub(crate) fn bytes(&self) -> usize {
         match self {
-            Entry::Media { msg, .. } => msg.payload().len(),
+            Entry::Media { msg, .. } => msg.payload_len(),
             Entry::Data(_) | Entry::End => NON_MEDIA_BYTES,
         }
     }

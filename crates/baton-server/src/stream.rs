@@ -93,10 +93,10 @@ pub(crate) struct Stream {
 }
 
 impl Stream {
-    pub(crate) fn new(key: StreamKey, settings: &StreamSettings) -> Stream {
+    pub(crate) fn new(key: StreamKey, settings: &StreamSettings, out_chunk_size: u32) -> Stream {
         Stream {
             key,
-            state: Mutex::new(StreamState::new(settings)),
+            state: Mutex::new(StreamState::new(settings, out_chunk_size)),
         }
     }
 
@@ -171,11 +171,14 @@ pub(crate) struct StreamState {
     /// keyframe.
     pub(crate) last_keyframe: Option<(u64, Instant)>,
     pub(crate) waiters: Waiters,
+    /// The chunk size the server sends at: media is kept chunked at it.
+    out_chunk_size: u32,
 }
 
 impl StreamState {
-    fn new(settings: &StreamSettings) -> StreamState {
+    fn new(settings: &StreamSettings, out_chunk_size: u32) -> StreamState {
         StreamState {
+            out_chunk_size,
             publishing: false,
             publisher: 0,
             publishers_seen: 0,
@@ -327,10 +330,10 @@ impl StreamState {
                 MediaKind::Audio => &self.audio_header,
             };
             let current = current.as_ref().and_then(|stored| match &stored.entry {
-                Entry::Media { msg, .. } => Some(&msg.payload()[..]),
+                Entry::Media { msg, .. } => Some(msg.payload()),
                 _ => None,
             });
-            if !header_changed(&self.mapping, class, current, &payload) {
+            if !header_changed(&self.mapping, class, current.as_deref(), &payload) {
                 return Published::SameHeader;
             }
             (self.mapping.config_ts(timestamp), None)
@@ -343,7 +346,16 @@ impl StreamState {
                 (Placed::At(timestamp), rebased) => (timestamp, rebased),
             }
         };
-        let msg = Arc::new(SharedMessage::new(kind, timestamp, payload));
+        // Kept only chunked, as the players get it (message stream 1, the
+        // server's chunk size): a stream's queue and GOP cache hold each
+        // payload once.
+        let msg = Arc::new(SharedMessage::chunked(
+            kind,
+            timestamp,
+            payload,
+            self.out_chunk_size,
+            1,
+        ));
         if class != MediaClass::SequenceHeader {
             self.timeline.record(&msg);
         }

@@ -38,9 +38,42 @@ struct OutStream {
 }
 
 /// The headers of one message's chunks.
+#[derive(Clone, Copy, Debug)]
 struct Headers {
     first: HeaderBuf,
     rest: HeaderBuf,
+}
+
+/// The header bytes of [`ChunkEncoder::encode_standalone`]'s output, for a
+/// writer that sends the payload from its own buffer with vectored writes
+/// instead of copying it into chunks: the output is [`first`], then the
+/// payload cut at the chunk size with [`rest`] before every piece after the
+/// first.
+///
+/// [`first`]: StandaloneHeaders::first
+/// [`rest`]: StandaloneHeaders::rest
+#[derive(Clone, Copy, Debug)]
+pub struct StandaloneHeaders(Headers);
+
+impl StandaloneHeaders {
+    /// The type 0 header of the first chunk.
+    pub fn first(&self) -> &[u8] {
+        self.0.first.as_slice()
+    }
+
+    /// The type 3 header before each further chunk.
+    pub fn rest(&self) -> &[u8] {
+        self.0.rest.as_slice()
+    }
+
+    /// Bytes of the chunked message: a payload of `payload_len` at
+    /// `chunk_size` (not 0).
+    pub fn chunked_len(&self, chunk_size: u32, payload_len: usize) -> usize {
+        let continuations = payload_len
+            .div_ceil(chunk_size.max(1) as usize)
+            .saturating_sub(1);
+        self.first().len() + payload_len + continuations * self.rest().len()
+    }
 }
 
 /// Cuts messages into chunks (RTMP 1.0 section 5.3) for one connection.
@@ -101,8 +134,22 @@ impl ChunkEncoder {
     /// If `chunk_size` is 0 or over [`super::MAX_CHUNK_SIZE`], or `msg` fails
     /// [`RawMessage::check_encodable`]: bugs in the caller.
     pub fn encode_standalone(chunk_size: u32, msg: &RawMessage, out: &mut BytesMut) {
-        if let Err(e) = check_chunk_size(chunk_size).and_then(|()| msg.check_encodable()) {
+        if let Err(e) = check_chunk_size(chunk_size) {
             panic!("ChunkEncoder::encode_standalone: {e}");
+        }
+        let headers = Self::standalone_headers(msg);
+        write_chunks(chunk_size, &headers.0, &msg.payload, out);
+    }
+
+    /// The headers [`ChunkEncoder::encode_standalone`] puts around `msg`'s
+    /// payload (they do not depend on the chunk size).
+    ///
+    /// # Panics
+    ///
+    /// If `msg` fails [`RawMessage::check_encodable`]: a bug in the caller.
+    pub fn standalone_headers(msg: &RawMessage) -> StandaloneHeaders {
+        if let Err(e) = msg.check_encodable() {
+            panic!("ChunkEncoder::standalone_headers: {e}");
         }
         let length = msg.payload.len() as u32;
         let (first, extended) = write_header(
@@ -115,7 +162,7 @@ impl ChunkEncoder {
             None,
         );
         let (rest, _) = write_header(3, msg.chunk_stream_id, 0, 0, 0, 0, extended);
-        write_chunks(chunk_size, &Headers { first, rest }, &msg.payload, out);
+        StandaloneHeaders(Headers { first, rest })
     }
 
     /// Records that the bytes of [`ChunkEncoder::encode_standalone`]`(_, msg,
@@ -123,15 +170,35 @@ impl ChunkEncoder {
     /// [`ChunkEncoder::encode`] on that chunk stream compresses against the
     /// right header.
     pub fn note_standalone_sent(&mut self, msg: &RawMessage) {
-        let timestamp = msg.timestamp.as_millis();
+        self.note_standalone_header(
+            msg.chunk_stream_id,
+            msg.timestamp,
+            msg.type_id,
+            msg.stream_id,
+            msg.payload.len() as u32,
+        );
+    }
+
+    /// [`ChunkEncoder::note_standalone_sent`] from the message's header
+    /// fields and payload length (for a sender that keeps only the chunked
+    /// bytes).
+    pub fn note_standalone_header(
+        &mut self,
+        chunk_stream_id: u32,
+        timestamp: Timestamp,
+        type_id: u8,
+        stream_id: u32,
+        length: u32,
+    ) {
+        let millis = timestamp.as_millis();
         self.store(OutStream {
-            chunk_stream_id: msg.chunk_stream_id,
-            timestamp: msg.timestamp,
-            length: msg.payload.len() as u32,
-            type_id: msg.type_id,
-            stream_id: msg.stream_id,
+            chunk_stream_id,
+            timestamp,
+            length,
+            type_id,
+            stream_id,
             delta: None,
-            extended: (timestamp >= super::header::EXTENDED_TIMESTAMP).then_some(timestamp),
+            extended: (millis >= super::header::EXTENDED_TIMESTAMP).then_some(millis),
         });
     }
 

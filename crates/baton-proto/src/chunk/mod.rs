@@ -43,7 +43,7 @@ mod proptests;
 mod tests;
 
 pub use decoder::ChunkDecoder;
-pub use encoder::ChunkEncoder;
+pub use encoder::{ChunkEncoder, StandaloneHeaders};
 
 use bytes::Bytes;
 

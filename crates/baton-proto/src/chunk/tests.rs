@@ -652,3 +652,34 @@ fn encoding_an_invalid_chunk_stream_id_panics() {
 fn standalone_with_chunk_size_0_panics() {
     ChunkEncoder::encode_standalone(0, &msg(3, 0, 9, 1, 1), &mut BytesMut::new());
 }
+
+#[test]
+fn standalone_headers_around_the_payload_are_encode_standalone() {
+    for (timestamp, len, chunk_size) in [
+        (0, 0, 128),
+        (40, 1, 128),
+        (40, 128, 128),
+        (40, 129, 128),
+        (90_000, 10_000, 4096),
+        (0x00FF_FFFF, 8192, 4096),
+        (0x0100_0000, 5000, 1000),
+    ] {
+        let mut m = msg(6, timestamp, 9, 1, 0);
+        m.payload = Bytes::from((0..len).map(|i| i as u8).collect::<Vec<u8>>());
+        let mut expected = BytesMut::new();
+        ChunkEncoder::encode_standalone(chunk_size, &m, &mut expected);
+        let headers = ChunkEncoder::standalone_headers(&m);
+        let mut built = headers.first().to_vec();
+        for (i, piece) in m.payload.chunks(chunk_size as usize).enumerate() {
+            if i > 0 {
+                built.extend_from_slice(headers.rest());
+            }
+            built.extend_from_slice(piece);
+        }
+        assert_eq!(
+            built, expected,
+            "timestamp {timestamp}, {len} bytes at {chunk_size}"
+        );
+        assert_eq!(headers.chunked_len(chunk_size, len), expected.len());
+    }
+}

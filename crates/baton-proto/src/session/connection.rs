@@ -403,6 +403,25 @@ impl Connection {
         Ok(())
     }
 
+    /// [`Connection::send_standalone`] for a message known by its header
+    /// fields and payload length.
+    pub(crate) fn send_standalone_header(
+        &mut self,
+        (chunk_stream_id, type_id): (u32, u8),
+        stream_id: u32,
+        timestamp: Timestamp,
+        length: u32,
+        chunks: Bytes,
+    ) -> Result<(), UsageError> {
+        if self.closed {
+            return Err(UsageError::Closed);
+        }
+        self.encoder
+            .note_standalone_header(chunk_stream_id, timestamp, type_id, stream_id, length);
+        self.queue_bytes(chunks);
+        Ok(())
+    }
+
     fn flush_scratch(&mut self) {
         if !self.scratch.is_empty() {
             // The whole buffer goes (not `split`, whose remainder would

@@ -78,6 +78,23 @@ impl ServerSession {
         self.conn.send_standalone(raw, chunks)
     }
 
+    /// [`ServerSession::send_standalone`] for a media message whose payload
+    /// the caller no longer has, only its chunked bytes (`chunks`, from
+    /// [`ChunkEncoder::encode_standalone`](crate::chunk::ChunkEncoder::encode_standalone)
+    /// at this session's chunk size on [`ServerSession::media_chunk_stream`])
+    /// and the payload's `length`.
+    pub fn send_standalone_media(
+        &mut self,
+        stream_id: u32,
+        kind: MediaKind,
+        timestamp: Timestamp,
+        length: u32,
+        chunks: Bytes,
+    ) -> Result<(), UsageError> {
+        self.conn
+            .send_standalone_header(csid::media(kind), stream_id, timestamp, length, chunks)
+    }
+
     /// Sends a data message (metadata) on a playing message stream.
     pub fn send_data(
         &mut self,

@@ -370,8 +370,13 @@ where
                 // The chunks are shared by every player with this chunk
                 // size and stream id: only a reference count moves.
                 let chunks = message.chunks(self.session.chunk_size(), stream_id);
-                self.session
-                    .send_standalone(&message.raw(stream_id), chunks)
+                self.session.send_standalone_media(
+                    stream_id,
+                    message.kind(),
+                    message.timestamp(),
+                    message.payload_len() as u32,
+                    chunks,
+                )
             }
             FeedItem::Data { timestamp, data } => {
                 self.session.send_data(stream_id, timestamp, &data)

@@ -50,7 +50,7 @@ impl PlayFilter {
         if !(self.paused || self.no_audio || self.no_video || self.video_needs_keyframe) {
             return true;
         }
-        let payload = message.payload();
+        let payload = message.payload_head();
         match message.kind() {
             MediaKind::Audio => {
                 media::audio_is_sequence_header(payload) || !(self.paused || self.no_audio)
