@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use bytes::{Bytes, BytesMut};
 
 use baton_proto::Timestamp;
-use baton_proto::chunk::{ChunkEncoder, RawMessage};
+use baton_proto::chunk::{ChunkEncoder, RawMessage, StandaloneHeaders};
 use baton_proto::session::{MediaKind, ServerSession};
 
 /// A media message chunked at most once per (chunk size, message stream id)
@@ -74,8 +74,7 @@ impl SharedMessage {
         stream_id: u32,
     ) -> Self {
         let raw = raw_message(kind, timestamp, stream_id, payload);
-        let headers = ChunkEncoder::standalone_headers(&raw);
-        let bytes = encode(chunk_size, &raw);
+        let (bytes, headers) = encode(chunk_size, &raw);
         SharedMessage {
             kind,
             timestamp,
@@ -168,13 +167,13 @@ impl SharedMessage {
                     (
                         chunk_size,
                         stream_id,
-                        encode(chunk_size, &self.raw_with(stream_id, payload)),
+                        encode(chunk_size, &self.raw_with(stream_id, payload)).0,
                     )
                 });
                 if *size == chunk_size && *id == stream_id {
                     bytes.clone()
                 } else {
-                    encode(chunk_size, &self.raw_with(stream_id, payload))
+                    encode(chunk_size, &self.raw_with(stream_id, payload)).0
                 }
             }
             Repr::Chunked {
@@ -186,7 +185,7 @@ impl SharedMessage {
                 if *size == chunk_size && *id == stream_id {
                     bytes.clone()
                 } else {
-                    encode(chunk_size, &self.raw(stream_id))
+                    encode(chunk_size, &self.raw(stream_id)).0
                 }
             }
         }
@@ -214,12 +213,13 @@ fn raw_message(
     }
 }
 
-/// `raw` chunked standalone at `chunk_size`, in one allocation.
-fn encode(chunk_size: u32, raw: &RawMessage) -> Bytes {
+/// `raw` chunked standalone at `chunk_size`, in one allocation, and the
+/// headers around its payload.
+fn encode(chunk_size: u32, raw: &RawMessage) -> (Bytes, StandaloneHeaders) {
     let chunks = raw.payload.len() / chunk_size.max(1) as usize + 1;
     let mut out = BytesMut::with_capacity(raw.payload.len() + 12 + 4 + chunks * 5);
-    ChunkEncoder::encode_standalone(chunk_size, raw, &mut out);
-    out.freeze()
+    let headers = ChunkEncoder::encode_standalone(chunk_size, raw, &mut out);
+    (out.freeze(), headers)
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 //! The publisher appends; the oldest entries leave when the ring holds
 //! `max_messages` entries or `max_bytes` of media, or when they arrived more
 //! than `max_age` before the newest (a player that far behind real time
-//! skips ahead anyway, so nothing older is worth its memory). Appending never waits
-//! for a reader: a reader whose position fell behind the oldest entry has
-//! lagged and skips (see the feed). Positions are sequence numbers that
+//! skips ahead anyway, so nothing older is worth its memory). Appending
+//! never waits for a reader: a reader whose position fell behind the oldest
+//! entry has lagged and skips (see the feed). Positions are sequence numbers that
 //! only grow, so a reader's position stays meaningful whatever was evicted.
 //! Each entry carries the time it arrived at the server, so a reader knows
 //! how far behind real time it is whatever the media timestamps say.

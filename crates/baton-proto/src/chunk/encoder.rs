@@ -133,12 +133,18 @@ impl ChunkEncoder {
     ///
     /// If `chunk_size` is 0 or over [`super::MAX_CHUNK_SIZE`], or `msg` fails
     /// [`RawMessage::check_encodable`]: bugs in the caller.
-    pub fn encode_standalone(chunk_size: u32, msg: &RawMessage, out: &mut BytesMut) {
+    /// Returns the headers it wrote ([`ChunkEncoder::standalone_headers`]).
+    pub fn encode_standalone(
+        chunk_size: u32,
+        msg: &RawMessage,
+        out: &mut BytesMut,
+    ) -> StandaloneHeaders {
         if let Err(e) = check_chunk_size(chunk_size) {
             panic!("ChunkEncoder::encode_standalone: {e}");
         }
         let headers = Self::standalone_headers(msg);
         write_chunks(chunk_size, &headers.0, &msg.payload, out);
+        headers
     }
 
     /// The headers [`ChunkEncoder::encode_standalone`] puts around `msg`'s

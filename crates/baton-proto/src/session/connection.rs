@@ -395,12 +395,13 @@ impl Connection {
         raw: &RawMessage,
         chunks: Bytes,
     ) -> Result<(), UsageError> {
-        if self.closed {
-            return Err(UsageError::Closed);
-        }
-        self.encoder.note_standalone_sent(raw);
-        self.queue_bytes(chunks);
-        Ok(())
+        self.send_standalone_header(
+            (raw.chunk_stream_id, raw.type_id),
+            raw.stream_id,
+            raw.timestamp,
+            raw.payload.len() as u32,
+            chunks,
+        )
     }
 
     /// [`Connection::send_standalone`] for a message known by its header

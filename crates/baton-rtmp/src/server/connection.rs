@@ -10,17 +10,18 @@
 //! source for each event. Reads and writes are polled independently, so
 //! reads never wait behind writes: a publisher is read at full speed
 //! whatever its socket's send side does, and a player that reads slowly
-//! still has its acknowledgements, pings and commands processed. Play feeds are polled only while the output queued
-//! (in the session and here) is under `max_output_buffer`, so a slow player
-//! simply takes less and its feed decides what it skips.
+//! still has its acknowledgements, pings and commands processed. Play feeds
+//! are polled only while the output queued (in the session and here) is
+//! under `max_output_buffer`, so a slow player simply takes less and its
+//! feed decides what it skips.
 //!
 //! With `write_merge` set, a player's output waits up to that long so that
 //! several frames leave in one write ([`merge`]).
 //!
 //! The timers (handshake, idle, write, publisher idle, ping, merge) share one
 //! `Sleep`, armed at the earliest deadline and moved only when a deadline
-//! comes earlier; when it fires the deadlines are checked again (reads and
-//! writes only record an `Instant`).
+//! comes earlier; when it fires the deadlines are checked again (a read
+//! records an `Instant`, a write only when it stalls).
 
 mod dispatch;
 mod drain;
